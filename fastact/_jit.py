@@ -1,0 +1,37 @@
+"""The one place that holds fastact's Numba presets.
+
+Every kernel module imports its decorators from here, so the flags that decide
+speed and safety are set once:
+
+* ``cache=True``: compiled code is written next to the module, so a second
+  process starts in about a second instead of recompiling.
+* ``nogil=True``: kernels release the GIL so a UI thread stays responsive.
+* ``fastmath=True``: lets LLVM reassociate and vectorise the element-wise
+  epilogues (no NaN/Inf *inputs* are assumed; divergence is caught at the loss).
+* ``error_model="numpy"``: Python's error model inserts zero-division checks
+  that stop vectorisation (a sigmoid epilogue measured 6.7 vs 0.6 ns/element).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numba
+from numba.core.errors import NumbaExperimentalFeatureWarning
+
+# The activation table is a tuple of first-class njit functions unrolled with
+# `literal_unroll`; Numba flags that feature as experimental on every compile.
+warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
+
+_BASE = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
+
+#: scalar helpers, inlined into the kernels that call them
+scalar = numba.njit(inline="always", **_BASE)
+#: serial kernels (small work, or called from inside a parallel region)
+kernel = numba.njit(**_BASE)
+#: parallel kernels (prange over rows or tiles)
+parallel = numba.njit(parallel=True, **_BASE)
+
+prange = numba.prange
+literal_unroll = numba.literal_unroll
+DISABLE_JIT = bool(numba.config.DISABLE_JIT)

@@ -1,0 +1,71 @@
+"""Threads: who runs in parallel, and how many.
+
+Choices, measured on the 2-core development machine (see docs/ARCHITECTURE.md):
+
+* Numba's threading layer is ``threadsafe`` (TBB from PyPI's ``tbb``, else
+  OpenMP): the default ``workqueue`` layer is not thread-safe and deadlocks
+  when a UI worker thread and the main thread both launch parallel kernels.
+* SciPy's OpenBLAS, which the kernels call per tile, is pinned to one thread.
+  Parallelism comes from ``prange`` over tiles; OpenBLAS's own pthreads
+  spinning against Numba's threads made steps up to 4x slower.
+  NumPy's separate OpenBLAS is left alone.
+
+``set_num_threads`` is per calling thread in Numba, so a trainer running in a
+worker thread calls it again from there (`fastact.trainer` does).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numba
+
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "threadsafe"
+
+_pinned = False
+
+
+def pin_kernel_blas() -> None:
+    """Limit the BLAS the kernels call (SciPy's) to one thread, once."""
+    global _pinned
+    if _pinned:
+        return
+    from threadpoolctl import ThreadpoolController
+
+    ctl = ThreadpoolController()
+    for lib in ctl.lib_controllers:
+        if lib.user_api == "blas" and "scipy" in lib.filepath and "numpy" not in lib.filepath:
+            lib.set_num_threads(1)
+    _pinned = True
+
+
+def max_threads() -> int:
+    """Threads Numba was started with (NUMBA_NUM_THREADS, default: all cores)."""
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def set_num_threads(n: int | None) -> int:
+    """Use ``n`` threads in this thread's kernels (None: all). Returns the number set."""
+    top = max_threads()
+    if n is None:
+        n = top
+    if isinstance(n, bool) or not isinstance(n, (int,)) or n < 1:
+        raise ValueError(f"threads must be a positive integer. Received: threads={n!r}")
+    if n > top:
+        raise ValueError(f"threads must be <= {top} (NUMBA_NUM_THREADS). Received: threads={n!r}")
+    numba.set_num_threads(n)
+    pin_kernel_blas()
+    return n
+
+
+def get_num_threads() -> int:
+    return numba.get_num_threads()
+
+
+def threading_layer() -> str:
+    """The layer in use once a parallel kernel has run, else the configured one."""
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        return str(numba.config.THREADING_LAYER)
