@@ -812,3 +812,113 @@ def run_cli(args) -> int:
                        "environment": environment("torch" in (args.impls or available_impls()))}, fh, indent=2)
         console.print(f"wrote {args.json}")
     return 0
+
+
+# ---- one epoch end to end -----------------------------------------------------------------
+def epoch_data(n: int = 60_000, n_in: int = 784, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-shaped generated data: pixels in [0, 1), labels from a random linear teacher."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, n_in), dtype=np.float32)
+    teacher = rng.standard_normal((n_in, N_CLASSES), dtype=np.float32)
+    return x, np.argmax(x @ teacher, axis=1).astype(np.int64)
+
+
+def epoch_runner(impl: str, x: np.ndarray, y: np.ndarray, act: str = "relu", batch: int = 128,
+                 hidden: int = 512, lr: float = 1e-3, seed: int = 0) -> Callable[[], float]:
+    """A function training one epoch (shuffle, gather each batch, Adam step); returns the mean loss.
+
+    fastact: `MLP.train_step` over ``x[perm[i:i + batch]]``; torch: the textbook loop
+    (``randperm``, index, ``zero_grad``, ``cross_entropy``, ``backward``, ``step``).
+    Both start from fastact's initial weights.
+    """
+    _check_choice("impl", impl, ("fastact", "torch"))
+    n = x.shape[0]
+    model = fastact.MLP([x.shape[1], hidden, N_CLASSES], act, seed=seed)
+    if impl == "fastact":
+        opt = fastact.Adam(lr=lr)
+        rng = np.random.default_rng(seed)
+
+        def epoch():
+            perm = rng.permutation(n)
+            total = 0.0
+            for i in range(0, n, batch):
+                idx = perm[i:i + batch]
+                total += model.train_step(x[idx], y[idx], opt)[0]
+            return total / n
+
+        return epoch
+    import torch
+    import torch.nn.functional as F
+
+    p = _params_of(act, model.layers[0])
+    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], hidden), TORCH_ACTS[act](p, hidden),
+                              torch.nn.Linear(hidden, N_CLASSES))
+    with torch.no_grad():
+        for lin, layer in ((net[0], model.layers[0]), (net[2], model.layers[1])):
+            lin.weight.copy_(torch.from_numpy(layer.w.T.copy()))
+            lin.bias.copy_(torch.from_numpy(layer.b))
+    opt_t = torch.optim.Adam(net.parameters(), lr=lr)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    gen = torch.Generator().manual_seed(seed)
+
+    def epoch_t():
+        perm = torch.randperm(n, generator=gen)
+        total = 0.0
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            opt_t.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(net(xt[idx]), yt[idx])
+            loss.backward()
+            opt_t.step()
+            total += loss.item() * len(idx)
+        return total / n
+
+    return epoch_t
+
+
+# ---- peak memory of a short training run ---------------------------------------------------
+def _memory_child(impl: str, act: str, batch: int, steps: int, n_in: int, hidden: int) -> None:
+    """Runs in its own process: prints the resident-memory growth of ``steps`` SGD steps.
+
+    Imports, data, the model and a warm-up on a tiny model (the JIT's cached code, torch's
+    thread pools) come before the baseline, so the figure is what training itself holds:
+    workspaces, gradients, saved activations, RReLU's noise when one is stored.
+    """
+    import json
+    import resource
+    import sys
+    import tracemalloc
+
+    if impl == "fastact":
+        small = make_case("fastact", "step", act, batch=4, shape=(8, 6))
+    else:
+        small = make_case("torch", "step", act, batch=4, shape=(8, 6))
+    small.fn()
+    case = make_case(impl, "step", act, batch=batch, shape=(n_in, hidden))
+    tracemalloc.start()
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for _ in range(steps):
+        case.fn()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    traced = tracemalloc.get_traced_memory()[1]
+    json.dump({"impl": impl, "act": act, "batch": batch, "steps": steps, "baseline_mb": base / 1024,
+               "peak_mb": peak / 1024, "above_baseline_mb": (peak - base) / 1024,
+               "numpy_traced_peak_mb": traced / 2**20 if impl != "torch" else None}, sys.stdout)
+
+
+def peak_memory(impl: str, act: str, batch: int = 1024, steps: int = 20, shape=(784, 512),
+                threads: int | None = None) -> dict:
+    """`_memory_child` in a fresh interpreter (RSS is per process); returns its report."""
+    import json
+    import subprocess
+    import sys
+
+    _check_choice("impl", impl, ("fastact", "numpy", "torch"))
+    act = activations.get(act).name
+    n = threads or engine_threads.max_threads()
+    code = (f"import fastact, fastact.benchmarks as b\nwith b.pinned_threads({n}, torch_too={impl == 'torch'}):\n"
+            f"    b._memory_child({impl!r}, {act!r}, {int(batch)}, {int(steps)}, {int(shape[0])}, {int(shape[1])})")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"memory probe {impl}/{act} failed: {out.stderr.strip()[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
