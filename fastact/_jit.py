@@ -14,14 +14,7 @@ speed and safety are set once:
 
 from __future__ import annotations
 
-import warnings
-
 import numba
-from numba.core.errors import NumbaExperimentalFeatureWarning
-
-# The activation table is a tuple of first-class njit functions unrolled with
-# `literal_unroll`; Numba flags that feature as experimental on every compile.
-warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
 
 _BASE = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 
@@ -33,5 +26,4 @@ kernel = numba.njit(**_BASE)
 parallel = numba.njit(parallel=True, **_BASE)
 
 prange = numba.prange
-literal_unroll = numba.literal_unroll
 DISABLE_JIT = bool(numba.config.DISABLE_JIT)

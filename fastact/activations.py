@@ -1,7 +1,7 @@
 """The activation table: one entry per activation, the single source of truth.
 
 Each entry holds the scalar formula and its derivative as inlinable Numba
-functions, its parameters with defaults and validity checks, and the
+functions (the fused kernels in `fastact.engine.dense` are specialised on them), its parameters with defaults and validity checks, and the
 initialisation it wants. The fused kernels (`fastact.engine.dense`), the CLI's
 ``--act`` choices, the TUI's checklist, the tests and the benchmarks are all
 generated from :data:`ACTIVATIONS`. Adding an activation means adding one
@@ -120,11 +120,6 @@ def _nonneg(v: float) -> bool:
 
 def _positive(v: float) -> bool:
     return math.isfinite(v) and v > 0
-
-
-@scalar
-def _zero(z, y, a, b, u):
-    return 0.0
 
 
 # ---- linear ---------------------------------------------------------------
@@ -341,8 +336,3 @@ def _mish_d(z, y, a, b, u):
 
 _register(Activation("mish", "y = z * tanh(softplus(z))", _mish, _mish_d, group="extra"))
 
-
-#: What the kernels unroll over: (code, forward, backward, param_grad, random, learnable).
-KERNEL_TABLE = tuple(
-    (a.code, a.forward, a.backward, a.param_grad or _zero, a.random, a.learnable) for a in ACTIVATIONS.values()
-)

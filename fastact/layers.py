@@ -13,6 +13,7 @@ import numpy as np
 from fastact import activations
 from fastact.engine import dense
 from fastact.engine.rng import stream_key
+from fastact.engine.threads import max_threads
 from fastact.init import for_activation, initialize
 from fastact.optim import Parameter
 
@@ -55,6 +56,10 @@ class Dense:
         if prelu not in PRELU_MODES:
             raise ValueError(f"prelu must be one of {', '.join(PRELU_MODES)}. Received: prelu={prelu!r}")
         self.act = activations.get(act)
+        self._forward, self._backward = dense.kernels_for(self.act)
+        # GEMM tiles per product: fixed per process (not per call's thread
+        # count), so results are bitwise the same for any set_num_threads.
+        self._parts = max_threads()
         self.act_params = self.act.resolve(**act_params)
         self.dtype = resolve_dtype(dtype)
         self.n_in, self.n_out, self.index, self.seed = int(n_in), int(n_out), int(index), int(seed)
@@ -121,8 +126,8 @@ class Dense:
         z, y = self._z[:batch], self._y[:batch]
         self._key = np.uint64(stream_key(self.seed, step, self.index))
         self._training = bool(training)
-        dense.forward(x, self.w, self.b, self.act.code, self._a, self._b_param, self._key, self._training,
-                      z, y, dense.TILE_ROWS, dense.TILE_COLS)
+        self._forward(x, self.w, self.b, self._a, self._b_param, self._key, self._training,
+                      z, y, self._parts)
         self._x = x
         return y
 
@@ -135,10 +140,9 @@ class Dense:
         if dy.shape != (batch, self.n_out):
             raise ValueError(f"expected dy of shape {(batch, self.n_out)}. Received: shape={dy.shape}")
         dx = self._dx[:batch]
-        dense.backward(x, self.w, dy, self._z[:batch], self._y[:batch], self.act.code, self._a, self._b_param,
+        self._backward(x, self.w, self.b, dy, self._z[:batch], self._y[:batch], self._a, self._b_param,
                        self._key, self._training, self._dz[:batch], dx, self.dw, self.db, self._da,
-                       self._db_parts, self._da_parts, bool(need_dx), dense.TILE_ROWS, dense.TILE_K,
-                       dense.TILE_COLS)
+                       self._db_parts, self._da_parts, bool(need_dx), self._parts)
         if self.dalpha is not None:
             if self.dalpha.size == self.n_out:
                 self.dalpha[:] = self._da

@@ -8,6 +8,11 @@ epilogue (about 0.5 ns per element) at float64 accuracy:
     exp(r)   ~ degree-11 Taylor polynomial (truncation < 1e-14 relative)
     expm1(x) = (2**n - 1) + 2**n * (exp(r) - 1), exact at n = 0 (no cancellation)
 
+    log1p(t) = e*ln2 + 2 atanh(s),  for t in [0, inf):
+               e = 0, s = t / (2 + t)        when t <= sqrt2 - 1
+               e = 1, s = (t - 1) / (t + 3)  otherwise (log((1+t)/2) + ln2), |s| <= 0.172
+    2 atanh(s) ~ 2 (s + s^3/3 + ... + s^21/21)  (truncation < 1e-16 relative)
+
 ``2**n`` is built from its IEEE-754 bits. Inputs are clamped to [-700, 700],
 so the results stay finite (exp(-1e4) returns ~1e-304 instead of 0).
 """
@@ -69,6 +74,17 @@ def tanh(x):
 
 
 @scalar
+def log1p_unit(t):
+    """log(1 + t) for t in [0, 1], branch-free (both s computed, one selected)."""
+    lo = t <= 0.41421356237309503
+    s = t / (2.0 + t) if lo else (t - 1.0) / (t + 3.0)
+    s2 = s * s
+    p = 1.0 + s2 * (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11 + s2 * (
+        1.0 / 13 + s2 * (1.0 / 15 + s2 * (1.0 / 17 + s2 * (1.0 / 19 + s2 * (1.0 / 21))))))))))
+    return 2.0 * s * p + (0.0 if lo else _LN2_HI + _LN2_LO)
+
+
+@scalar
 def softplus(x):
     """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), stable for all x."""
-    return max(x, 0.0) + math.log1p(exp(-abs(x)))
+    return max(x, 0.0) + log1p_unit(exp(-abs(x)))
