@@ -1,0 +1,128 @@
+"""`fastact-tui`: the application. It composes the tabs, routes the global keys to the active
+tab and keeps the header's status line; every behaviour lives in a widget module."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, TabbedContent, TabPane
+
+import fastact
+from fastact_tui import cli
+from fastact_tui.widgets.benchmarks import BenchView
+from fastact_tui.widgets.log import LogPanel
+from fastact_tui.widgets.runs import RunsView
+from fastact_tui.widgets.sweep import SweepView
+from fastact_tui.widgets.train_view import TrainView
+
+
+class FastactApp(App):
+    TITLE = "fastact"
+    CSS_PATH = "app.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("r", "run", "Run"),
+        Binding("s", "stop", "Stop"),
+        Binding("q", "quit", "Quit"),
+        Binding("tab", "app.focus_next", "Next panel", show=True),
+        Binding("m", "metric", "Chart"),
+        Binding("o", "sort", "Sort"),
+        *[Binding(str(i + 1), f"show_tab('{t}')", show=False) for i, t in enumerate(("train", "sweep", "bench",
+                                                                                     "runs", "log"))],
+    ]
+
+    def __init__(self, prefill: dict | None = None, trainer=None, benchmarks=None, runs_root: str | None = None):
+        super().__init__()
+        self.prefill = prefill or {}
+        self._trainer, self._benchmarks = trainer, benchmarks
+        self.runs_root = runs_root or self.prefill.get("base", {}).get("out") or "runs"
+        self.status = {"dataset": self.prefill.get("fields", {}).get("dataset", "auto"),
+                       "threads": fastact.get_num_threads(), "state": "idle"}
+
+    @property
+    def trainer(self):
+        if self._trainer is None:
+            self._trainer = importlib.import_module("fastact.trainer")
+        return self._trainer
+
+    @property
+    def benchmarks(self):
+        if self._benchmarks is None:
+            self._benchmarks = importlib.import_module("fastact.benchmarks")
+        return self._benchmarks
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="tabs"):
+            with TabPane("Train", id="train"):
+                yield TrainView(self.prefill, id="train-view")
+            with TabPane("Sweep", id="sweep"):
+                yield SweepView(id="sweep-view")
+            with TabPane("Benchmarks", id="bench"):
+                yield BenchView(id="bench-view")
+            with TabPane("Runs", id="runs"):
+                yield RunsView(self.runs_root, id="runs-view")
+            with TabPane("Log", id="log"):
+                yield LogPanel(id="log-panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_state()
+
+    def set_state(self, **kw) -> None:
+        self.status.update({k: v for k, v in kw.items() if v is not None})
+        s = self.status
+        self.sub_title = f"{s['dataset']} · {s['threads']} threads · {s['state']}"
+
+    def log_event(self, text: str, level: str = "info", notify: bool = False) -> None:
+        self.query_one(LogPanel).log_line(text, level)
+        if notify:
+            self.notify(text, severity="error" if level == "error" else "warning", timeout=8)
+
+    def on_runs_changed(self) -> None:
+        self.query_one(RunsView).rescan()
+
+    def active_view(self):
+        pane = self.query_one(TabbedContent).active_pane
+        return pane.children[0] if pane and pane.children else None
+
+    def action_run(self) -> None:
+        view = self.active_view()
+        if hasattr(view, "start"):
+            view.start()
+
+    def action_stop(self) -> None:
+        for view in self.query("TrainView, SweepView, BenchView"):
+            view.stop()
+
+    def action_metric(self) -> None:
+        self.notify(f"chart: {self.query_one('#charts').cycle()}", timeout=1.5)
+
+    def action_sort(self) -> None:
+        self.notify(f"sorted by {self.query_one('#results').cycle_sort()}", timeout=1.5)
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    async def action_quit(self) -> None:
+        # Quitting mid-run: cancel and let the trainer finish its batch and write its files.
+        views = [v for v in self.query("TrainView, SweepView, BenchView") if v.running]
+        for v in views:
+            v.stop()
+        if views:
+            self.notify("Stopping the run before quitting…", timeout=3)
+            await self.workers.wait_for_complete()
+        self.exit()
+
+
+def main(argv=None) -> int:
+    prefill = cli.parse(sys.argv[1:] if argv is None else argv)
+    FastactApp(prefill).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Messages from worker threads to the UI: small dataclasses, posted with `post_message`
+(thread-safe), so a worker never touches a widget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class RunStarted(Message):
+    label: str
+    info: dict
+
+
+@dataclass
+class BatchProgress(Message):
+    label: str
+    epoch: int
+    epochs: int
+    batch: int
+    n_batches: int
+    loss: float
+
+
+@dataclass
+class EpochDone(Message):
+    label: str
+    record: Any  # fastact.trainer.EpochRecord
+
+
+@dataclass
+class RunFinished(Message):
+    label: str
+    result: Any  # fastact.trainer.RunResult
+
+
+@dataclass
+class JobDone(Message):
+    """A whole batch of runs (or benchmarks) ended; ``error`` is set when it raised."""
+
+    results: list
+    error: str = ""
+
+
+@dataclass
+class BenchProgress(Message):
+    done: int
+    total: int
+    result: Any  # fastact.benchmarks.BenchResult
+
+
+@dataclass
+class LogLine(Message):
+    text: str
+    level: str = "info"  # "info" | "warning" | "error"
+
+
+@dataclass
+class RunsChanged(Message):
+    """New result files may exist: the Runs tab rescans."""

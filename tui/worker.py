@@ -1,0 +1,64 @@
+"""The bridge between `fastact.trainer` callbacks (called in the training thread) and the UI.
+
+Each callback becomes one message posted to ``target``. Per-batch messages are throttled to
+at most one every ``min_interval`` seconds: a 60k-sample epoch has ~470 batches, and one
+repaint per batch would flood the UI thread for no visible gain.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Callable
+
+from fastact_tui.messages import BatchProgress, EpochDone, JobDone, RunFinished, RunStarted
+
+
+class Bridge:
+    """Trainer callbacks -> messages; mixed with the trainer's own `Callbacks` base in `make_bridge`."""
+
+    def __init__(self, target, label_of: Callable, min_interval: float = 0.05):
+        self.target, self.label_of, self.min_interval = target, label_of, min_interval
+        self._last = 0.0
+
+    def on_run_start(self, config, info):
+        self.target.post_message(RunStarted(self.label_of(config), dict(info)))
+
+    def on_batch(self, config, epoch, batch, n_batches, loss):
+        now = time.monotonic()
+        if batch == n_batches or now - self._last >= self.min_interval:
+            self._last = now
+            self.target.post_message(
+                BatchProgress(self.label_of(config), epoch, config.epochs, batch, n_batches, float(loss)))
+
+    def on_epoch_end(self, config, record):
+        self.target.post_message(EpochDone(self.label_of(config), record))
+
+    def on_run_end(self, result):
+        self.target.post_message(RunFinished(self.label_of(result.config), result))
+
+
+def make_bridge(trainer, target, label_of, min_interval=0.05) -> Bridge:
+    base = getattr(trainer, "Callbacks", object)
+    cls = type("TuiCallbacks", (Bridge, base), {})
+    return cls(target, label_of, min_interval)
+
+
+def run_training(trainer, configs, target, label_of, cancel: threading.Event, min_interval=0.05) -> None:
+    """Blocking: train ``configs`` one after another; always ends with one `JobDone` message.
+
+    Any exception (a missing dataset, a bad value the form could not catch) is turned into a
+    message: a worker thread must never print a traceback over the dashboard.
+    """
+    results, error = [], ""
+    try:
+        results = trainer.train_many(configs, callbacks=make_bridge(trainer, target, label_of, min_interval),
+                                     cancel=cancel)
+    except Exception as exc:  # noqa: BLE001 (shown to the user, never re-raised)
+        error = f"{type(exc).__name__}: {exc}"
+    target.post_message(JobDone(list(results), error))
+
+
+def fmt_pct(v) -> str:
+    return "—" if v is None or not math.isfinite(v) else f"{100 * v:.2f}%"
