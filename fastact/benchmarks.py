@@ -696,7 +696,7 @@ def environment(torch: bool | None = None) -> dict:
     for lib in threadpool_info():
         path = lib.get("filepath", "")
         user = "numpy" if "numpy" in path else "fastact kernels (scipy)" if "scipy" in path else \
-            "torch" if "torch" in path else "other"
+            "torch" if "torch" in path else os.path.basename(path)
         blas.append({"library": lib.get("internal_api"), "user_api": lib.get("user_api"),
                      "version": lib.get("version"), "architecture": lib.get("architecture"),
                      "threads": lib.get("num_threads"), "threading_layer": lib.get("threading_layer"),
@@ -877,29 +877,40 @@ def epoch_runner(impl: str, x: np.ndarray, y: np.ndarray, act: str = "relu", bat
 
 
 # ---- peak memory of a short training run ---------------------------------------------------
+def _rss_kb() -> tuple[int, int]:
+    """(current, peak) resident set size in KiB from /proc/self/status (Linux)."""
+    vals = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, val = line.split(":")
+                vals[key] = int(val.split()[0])
+    return vals["VmRSS"], vals["VmHWM"]
+
+
 def _memory_child(impl: str, act: str, batch: int, steps: int, n_in: int, hidden: int) -> None:
     """Runs in its own process: prints the resident-memory growth of ``steps`` SGD steps.
 
     Imports, data, the model and a warm-up on a tiny model (the JIT's cached code, torch's
     thread pools) come before the baseline, so the figure is what training itself holds:
-    workspaces, gradients, saved activations, RReLU's noise when one is stored.
+    workspaces, gradients, saved activations, RReLU's noise when one is stored. The peak is
+    Linux's VmHWM, reset at the baseline through /proc/self/clear_refs (``ru_maxrss`` would
+    also count what the process held before ``exec``, i.e. the forking parent's pages).
     """
     import json
-    import resource
     import sys
     import tracemalloc
 
-    if impl == "fastact":
-        small = make_case("fastact", "step", act, batch=4, shape=(8, 6))
-    else:
-        small = make_case("torch", "step", act, batch=4, shape=(8, 6))
+    small = make_case(impl, "step", act, batch=4, shape=(8, 6))
     small.fn()
     case = make_case(impl, "step", act, batch=batch, shape=(n_in, hidden))
     tracemalloc.start()
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")  # reset VmHWM to the current RSS
+    base, _ = _rss_kb()
     for _ in range(steps):
         case.fn()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _, peak = _rss_kb()
     traced = tracemalloc.get_traced_memory()[1]
     json.dump({"impl": impl, "act": act, "batch": batch, "steps": steps, "baseline_mb": base / 1024,
                "peak_mb": peak / 1024, "above_baseline_mb": (peak - base) / 1024,

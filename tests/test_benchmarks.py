@@ -182,3 +182,25 @@ def test_cli_prints_table_and_writes_json(tmp_path, capsys, monkeypatch):
     bad = parser.parse_args(["--act", "relu", "--ops", "sideways", "--impls", "fastact"])
     assert benchmarks.run_cli(bad) == 2
     assert "Received: op='sideways'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("impl", ["fastact", "torch"])
+def test_epoch_runner_trains(impl):
+    if impl == "torch":
+        pytest.importorskip("torch")
+    x, y = benchmarks.epoch_data(n=512, n_in=20)
+    epoch = benchmarks.epoch_runner(impl, x, y, batch=32, hidden=16, lr=1e-2)
+    losses = [epoch() for _ in range(3)]
+    assert all(math.isfinite(v) for v in losses) and losses[-1] < losses[0]
+    assert losses[0] < math.log(10) + 0.5  # a mean cross-entropy, not a sum
+
+
+def test_peak_memory_reports_training_workspace():
+    batch, (n_in, hidden) = 256, (784, 512)
+    m = benchmarks.peak_memory("fastact", "relu", batch=batch, steps=2, shape=(n_in, hidden), threads=1)
+    assert m["impl"] == "fastact" and m["steps"] == 2 and m["peak_mb"] >= m["baseline_mb"] > 0
+    # The hidden layer's z, y and dz workspaces (batch x hidden float32 each) are held at least.
+    floor = (3 * batch * hidden) * 4 / 2**20
+    assert m["numpy_traced_peak_mb"] >= floor
+    with pytest.raises(ValueError, match="Received: impl='jax'"):
+        benchmarks.peak_memory("jax", "relu")
