@@ -282,12 +282,12 @@ _register(Activation(
 
 @scalar
 def _gelu(z, a, b, u):
-    return 0.5 * z * (1.0 + math.erf(z * _INV_SQRT_2))
+    return 0.5 * z * (1.0 + fm.erf(z * _INV_SQRT_2))
 
 
 @scalar
 def _gelu_d(z, y, a, b, u):
-    return 0.5 * (1.0 + math.erf(z * _INV_SQRT_2)) + z * _INV_SQRT_2PI * fm.exp(-0.5 * z * z)
+    return 0.5 * (1.0 + fm.erf(z * _INV_SQRT_2)) + z * _INV_SQRT_2PI * fm.exp(-0.5 * z * z)
 
 
 _register(Activation("gelu", "y = z * Phi(z) = 0.5 z (1 + erf(z / sqrt 2))", _gelu, _gelu_d, group="extra"))
