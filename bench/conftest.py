@@ -27,6 +27,8 @@ _spec = importlib.util.spec_from_file_location("fastact_bench_report", _HERE / "
 report = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(report)
 
+#: Largest relative error (of the largest magnitude) a peer may show against fastact.
+AGREEMENT_TOL = 1e-3
 #: Seconds of timed rounds aimed at per case, and the bounds on the round count.
 TARGET_S = 0.3
 MIN_ROUNDS, MAX_ROUNDS = 5, 50
@@ -133,6 +135,10 @@ def bench_case(measure, record):
         if note:
             record("kernels", benchmarks.BenchResult(impl, op, act, batch, *shape, math.nan, math.nan, 0, note))
             pytest.skip(note)
+        if impl != "fastact":
+            errors = benchmarks.agreement(impl, op, act, batch, shape)
+            bad = {k: e for k, e in errors.items() if not e <= AGREEMENT_TOL}
+            assert not bad, f"{impl} computes different numbers from fastact ({bad}); the ratio would be unfair"
         case = benchmarks.make_case(impl, op, act, batch, shape)
         return measure(case.fn, impl=impl, op=op, act=act, batch=batch, shape=shape)
 
@@ -149,6 +155,12 @@ def record():
     return add
 
 
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """Every BLAS, its threads, numba's and torch's settings, in pytest-benchmark's JSON too."""
+    if _enabled(config):
+        machine_info["fastact"] = benchmarks.environment()
+
+
 def _report_path(config) -> Path:
     fh = config.getoption("benchmark_json", default=None)
     if fh is not None and getattr(fh, "name", None):
@@ -156,6 +168,7 @@ def _report_path(config) -> Path:
     return Path(config.rootpath) / ".benchmarks" / "fastact-report.json"
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not _enabled(config) or not any(RECORDS.values()):
         return

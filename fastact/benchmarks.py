@@ -478,6 +478,24 @@ def make_case(impl: str, op: str, act: str, batch: int = 128, shape: tuple[int, 
     return _TorchCase(op, act, batch, n_in, n_out, seed, act_params, exact_noise)
 
 
+def agreement(impl: str, op: str, act: str, batch: int = 128, shape: tuple[int, int] = (784, 512),
+              seed: int = 0, **act_params) -> dict[str, float]:
+    """Largest error of each of ``impl``'s outputs against fastact's, after one call each.
+
+    Errors are ``max |peer - fastact| / max |fastact|`` per output (RReLU uses fastact's exact
+    slopes), the check benchdnn runs before it times: a ratio only means something if both
+    sides computed the same numbers.
+    """
+    outs = []
+    for who in ("fastact", impl):
+        case = make_case(who, op, act, batch, shape, seed, exact_noise=True, **act_params)
+        case.fn()
+        outs.append(case.outputs())
+    ref, peer = outs
+    return {k: float(np.max(np.abs(np.asarray(peer[k], np.float64) - v)) / max(float(np.max(np.abs(v))), 1e-30))
+            for k, v in ref.items()}
+
+
 def _check_choice(name, value, valid):
     if value not in valid:
         raise ValueError(f"{name} must be one of {', '.join(valid)}. Received: {name}={value!r}")

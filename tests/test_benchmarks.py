@@ -204,3 +204,11 @@ def test_peak_memory_reports_training_workspace():
     assert m["numpy_traced_peak_mb"] >= floor
     with pytest.raises(ValueError, match="Received: impl='jax'"):
         benchmarks.peak_memory("jax", "relu")
+
+
+def test_agreement_catches_a_peer_doing_different_work(monkeypatch):
+    errors = benchmarks.agreement("numpy", "backward", "elu", **TINY)
+    assert set(errors) == {"dx", "dw", "db"} and max(errors.values()) < 1e-4
+    fwd, _ = benchmarks.NUMPY_ACTS["elu"]
+    monkeypatch.setitem(benchmarks.NUMPY_ACTS, "elu", (fwd, lambda z, y, p, u: np.ones_like(z)))  # wrong slope
+    assert max(benchmarks.agreement("numpy", "backward", "elu", **TINY).values()) > 1e-2
