@@ -87,6 +87,8 @@ N_BATCHES = 4
 DELAY = 0.0          # seconds slept per batch; pilot tests raise it to keep a run in flight
 DIVERGE = {"linear"}  # activations that "diverge" when `diverge_linear` is set
 diverge_linear = False
+HOLD: tuple[str, int, int] | None = None  # (act, epoch, batch): pause there until RELEASE is set
+RELEASE = threading.Event()
 
 
 def curve(act: str, seed: int, epoch: int) -> tuple[float, float]:
@@ -117,7 +119,12 @@ def _run(config, callbacks, cancel, index):
             if diverge_linear and config.act in DIVERGE and epoch == 2:
                 status, message = "diverged", f"loss became nan at epoch {epoch}, batch {batch}"
                 break
+            if HOLD == (config.act, epoch, batch):
+                time.sleep(0.1)  # past the UI's per-batch throttle, so this batch is shown
             cb.on_batch(config, epoch, batch, N_BATCHES, loss)
+            if HOLD == (config.act, epoch, batch):
+                # a snapshot of a run in flight; never wait forever, the app may be gone
+                RELEASE.wait(5.0)
         if status != "completed":
             break
         train, val = curve(config.act, config.seed, epoch)
