@@ -89,7 +89,7 @@ def _f(v, digits=3):
     return "-" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
 
 
-def _tables(data: dict):
+def _kernel_table(data: dict):
     from rich.table import Table
 
     kern = Table(title="fastact vs peers: median ms per call (ratio = peer / fastact; > 1 means fastact is faster)")
@@ -100,7 +100,14 @@ def _tables(data: dict):
         kern.add_row(r["op"], r["act"], str(r["batch"]), f"{r['n_in']}x{r['n_out']}", _f(r["fastact_ms"]),
                      _f(r["fastact_iqr_ms"]), _f(r["numpy_ms"]), _f(r["torch_ms"]), _f(r["numpy_ratio"], 2),
                      _f(r["torch_ratio"], 2), _f(r["peak_pct"], 1))
-    yield kern
+    return kern
+
+
+def _tables(data: dict):
+    from rich.table import Table
+
+    if data["table"]:
+        yield _kernel_table(data)
     if data["epoch"]:
         ep = Table(title="one epoch, 60,000 generated MNIST-shaped samples, batch 128, Adam")
         for col in ("impl", "act", "seconds", "samples/s", "vs fastact"):

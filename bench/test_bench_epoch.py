@@ -32,3 +32,22 @@ def test_epoch(measure, record, data, act, impl):
     if res is not None:
         record("epoch", {"impl": impl, "act": act, "seconds": res.median_s, "samples_per_s": N / res.median_s,
                          "epochs_timed": res.rounds, "final_loss": losses[-1]})
+
+
+@pytest.mark.parametrize("act", ("relu", "rrelu"))
+def test_epoch_trainer(benchmark, record, threads, data, act):
+    """The same epoch through `fastact.trainer.train` (prefetch, callbacks, validation)."""
+    x, y = data
+    benchmarks.trainer_epochs(x[:1024], y[:1024], act, BATCH, epochs=1, n_val=256, threads=threads)
+    history = []
+    benchmark.group = f"epoch {act} b{BATCH} 784x512"
+    benchmark.pedantic(lambda: history.extend(benchmarks.trainer_epochs(x, y, act, BATCH, epochs=2,
+                                                                        threads=threads)),
+                       rounds=1, iterations=1)
+    assert len(history) == 2 and history[-1].train_loss < history[0].train_loss
+    last = history[-1]
+    benchmark.extra_info.update({"impl": "fastact trainer", "epoch_seconds_with_validation": last.seconds,
+                                 "samples_per_s": last.samples_per_s})
+    record("epoch", {"impl": "fastact trainer", "act": act, "seconds": N / last.samples_per_s,
+                     "samples_per_s": last.samples_per_s, "epochs_timed": 1, "final_loss": last.train_loss,
+                     "seconds_with_validation": last.seconds})

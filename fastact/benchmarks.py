@@ -894,6 +894,30 @@ def epoch_runner(impl: str, x: np.ndarray, y: np.ndarray, act: str = "relu", bat
     return epoch_t
 
 
+def trainer_epochs(x: np.ndarray, y: np.ndarray, act: str = "relu", batch: int = 128, epochs: int = 2,
+                   n_val: int = 6_000, seed: int = 0, threads: int | None = None) -> list:
+    """`fastact.trainer.train` on ``x, y`` (plus ``n_val`` generated validation rows): its `EpochRecord` s.
+
+    This is the end-to-end path users run (prefetching, per-batch callbacks, validation after
+    each epoch, Adam at lr 1e-3); ``n / samples_per_s`` of a record is its training time.
+    """
+    from fastact.data import Dataset
+    from fastact.trainer import TrainConfig, train
+
+    xv, yv = epoch_data(n_val + 1_000, x.shape[1], seed + 1)
+    ds = Dataset(name="generated", source="fastact.benchmarks.epoch_data",
+                 description=f"{len(x):,} generated MNIST-shaped samples (benchmark)", checksums={},
+                 x_train=x, y_train=y, x_val=xv[:n_val], y_val=yv[:n_val], x_test=xv[n_val:], y_test=yv[n_val:],
+                 n_classes=N_CLASSES, image_shape=(28, 28) if x.shape[1] == 784 else (1, x.shape[1]),
+                 classes=tuple(str(i) for i in range(N_CLASSES)), val_split=0.0, seed=seed, dtype="float32")
+    config = TrainConfig(act=act, hidden=(512,), epochs=epochs, batch_size=batch, seed=seed, out=None,
+                         threads=threads)
+    result = train(config, dataset=ds)
+    if result.status != "completed":
+        raise RuntimeError(f"trainer run {result.status}: {result.message}")
+    return result.history
+
+
 # ---- peak memory of a short training run ---------------------------------------------------
 def _rss_kb() -> tuple[int, int]:
     """(current, peak) resident set size in KiB from /proc/self/status (Linux)."""

@@ -212,3 +212,44 @@ def test_agreement_catches_a_peer_doing_different_work(monkeypatch):
     fwd, _ = benchmarks.NUMPY_ACTS["elu"]
     monkeypatch.setitem(benchmarks.NUMPY_ACTS, "elu", (fwd, lambda z, y, p, u: np.ones_like(z)))  # wrong slope
     assert max(benchmarks.agreement("numpy", "backward", "elu", **TINY).values()) > 1e-2
+
+
+def _bench_report_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "report.py"
+    spec = importlib.util.spec_from_file_location("bench_report_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_report_targets_and_peak_share():
+    report = _bench_report_module()
+    R = benchmarks.BenchResult
+    ms = 1e-3
+    results = [R("fastact", "step", "relu", 128, 784, 512, 2.0 * ms, 0.1 * ms, 9),
+               R("torch", "step", "relu", 128, 784, 512, 4.0 * ms, 0.1 * ms, 9),   # 0.50x torch: met
+               R("fastact", "step", "rrelu", 128, 784, 512, 2.2 * ms, 0.1 * ms, 9),  # +10% over relu: not met
+               R("torch", "step", "rrelu", 128, 784, 512, 3.0 * ms, 0.1 * ms, 9),  # 0.733x: not met
+               R("fastact", "step", "relu", 1024, 784, 512, 30.0 * ms, 0.1 * ms, 9),
+               R("numpy", "forward", "relu", 128, 784, 512, 1.0 * ms, 0.1 * ms, 9),
+               R("fastact", "forward", "relu", 128, 784, 512, 0.5 * ms, 0.1 * ms, 9)]
+    peak = {"gflops": 100.0, "nominal_gflops": 100.0, "how": "test"}
+    env = benchmarks.environment(torch=False)
+    data = report.build({"kernels": results, "epoch": [], "memory": []}, env, peak)
+    got = {t["target"]: (round(t["value"], 4), t["met"]) for t in data["targets"]}
+    assert got["step relu b128: fastact / torch eager"] == (0.5, True)
+    assert got["step rrelu b128: fastact / torch eager"] == (round(2.2 / 3.0, 4), False)
+    assert got["step rrelu vs relu b128: extra time"] == (0.1, False)
+    # 1024-row step: FLOPs by hand over 30 ms against a 100 GFLOP/s peak (about 56%: not met).
+    flops = 2 * 1024 * (784 * 512 + 512 * 10) + 2 * 1024 * (2 * 512 * 10 + 784 * 512)
+    assert got["step relu b1024: share of fp32 FMA peak"] == (round(flops / 3e-2 / 100e9, 4), False)
+    forward = next(r for r in data["table"] if r["op"] == "forward")
+    assert forward["numpy_ratio"] == pytest.approx(2.0) and forward["peak_pct"] is None
+    assert [r["op"] for r in data["table"]] == ["forward", "step", "step", "step"]  # forward first, then steps
+    md = report.to_markdown(data)
+    assert md.count("| step |") == 3 and "| relu | 128 | 2.000 |" in md
+    text = report.render(json.loads(json.dumps(data, default=str)))
+    assert "targets from the engine issue" in text and "NO" in text
