@@ -37,7 +37,10 @@ def _as_result(r):
 
 
 def build(records: dict, environment: dict, peak: dict) -> dict:
-    """The report: every measurement, the ratio table with % of peak, and the targets."""
+    """The report: every measurement, the ratio table with fastact's GFLOP/s and % of peak, the targets.
+
+    FLOPs count the GEMMs only (`fastact.benchmarks.op_flops`), as benchdnn does for inner products.
+    """
     results = [_as_result(r) for r in records.get("kernels", [])]
     table = sorted(benchmarks.ratio_table(results), key=_order)
     by_key = {(r.impl, r.op, r.act, r.batch, r.n_in, r.n_out): r for r in results}
@@ -47,8 +50,8 @@ def build(records: dict, environment: dict, peak: dict) -> dict:
         fa = by_key.get(("fastact", row["op"], row["act"], row["batch"], row["n_in"], row["n_out"]))
         if fa is not None and math.isfinite(fa.iqr_s):
             row["fastact_iqr_ms"] = fa.iqr_s * 1e3
-        if row["op"] == "step" and row["fastact_ms"]:
-            flops = benchmarks.step_flops(row["batch"], row["n_in"], row["n_out"])
+        if row["fastact_ms"]:
+            flops = benchmarks.op_flops(row["op"], row["batch"], row["n_in"], row["n_out"])
             row["gflops"] = flops / (row["fastact_ms"] * 1e-3) / 1e9
             row["peak_pct"] = 100 * row["gflops"] / peak["gflops"]
     return {"environment": environment, "peak": peak, "table": table, "results": [r.to_dict() for r in results],

@@ -623,6 +623,15 @@ def step_flops(batch: int, n_in: int, n_out: int, n_classes: int = N_CLASSES) ->
     return forward + backward
 
 
+def op_flops(op: str, batch: int, n_in: int, n_out: int) -> int:
+    """Multiply-add FLOPs of one call of ``op``: the GEMMs only (element-wise work is not counted)."""
+    _check_choice("op", op, OPS)
+    if op == "step":
+        return step_flops(batch, n_in, n_out)
+    gemms = 1 if op == "forward" else 2  # backward: dw = x.T @ dz and dx = dz @ w.T
+    return 2 * batch * n_in * n_out * gemms
+
+
 def ratio_table(results: list[BenchResult]) -> list[dict]:
     """One row per (op, act, batch, shape): each impl's median in ms and peer / fastact ratios."""
     rows: dict[tuple, dict] = {}
@@ -772,7 +781,7 @@ def add_arguments(parser) -> None:
 
 def render_table(rows: list[dict], title: str = "fastact benchmarks (median ms; ratio = peer / fastact)",
                  peak: dict | None = None):
-    """A rich Table of `ratio_table` rows (step rows get the share of ``peak``)."""
+    """A rich Table of `ratio_table` rows, with fastact's share of ``peak`` (GEMM FLOPs) if given."""
     from rich.table import Table
 
     table = Table(title=title)
@@ -786,8 +795,8 @@ def render_table(rows: list[dict], title: str = "fastact benchmarks (median ms; 
                  fmt(r["numpy_ms"]), fmt(r["torch_ms"]), fmt(r["numpy_ratio"], 2), fmt(r["torch_ratio"], 2)]
         if peak:
             share = None
-            if r["op"] == "step" and r["fastact_ms"]:
-                share = 100 * step_flops(r["batch"], r["n_in"], r["n_out"]) / (r["fastact_ms"] * 1e-3) \
+            if r["fastact_ms"]:
+                share = 100 * op_flops(r["op"], r["batch"], r["n_in"], r["n_out"]) / (r["fastact_ms"] * 1e-3) \
                     / (peak["gflops"] * 1e9)
             cells.append(fmt(share, 1))
         table.add_row(*cells)

@@ -140,6 +140,14 @@ def test_step_flops_counts_each_gemm():
     assert benchmarks.step_flops(b, k, n, c) == sum(2 * m * kk * nn for m, kk, nn in gemms)
 
 
+def test_op_flops_of_dense_passes():
+    assert benchmarks.op_flops("forward", 4, 3, 2) == 2 * 4 * 3 * 2
+    assert benchmarks.op_flops("backward", 4, 3, 2) == 2 * (2 * 4 * 3 * 2)  # dw and dx
+    assert benchmarks.op_flops("step", 4, 3, 2) == benchmarks.step_flops(4, 3, 2)
+    with pytest.raises(ValueError, match="Received: op='epoch'"):
+        benchmarks.op_flops("epoch", 4, 3, 2)
+
+
 def test_peak_and_environment_name_their_sources():
     peak = benchmarks.fma_peak(threads=2)
     assert peak["gflops"] == pytest.approx(2 * peak["ghz"] * peak["fma_units"] * peak["lanes"] * 2)
@@ -247,7 +255,8 @@ def test_bench_report_targets_and_peak_share():
     flops = 2 * 1024 * (784 * 512 + 512 * 10) + 2 * 1024 * (2 * 512 * 10 + 784 * 512)
     assert got["step relu b1024: share of fp32 FMA peak"] == (round(flops / 3e-2 / 100e9, 4), False)
     forward = next(r for r in data["table"] if r["op"] == "forward")
-    assert forward["numpy_ratio"] == pytest.approx(2.0) and forward["peak_pct"] is None
+    assert forward["numpy_ratio"] == pytest.approx(2.0)
+    assert forward["peak_pct"] == pytest.approx(100 * 2 * 128 * 784 * 512 / 0.5e-3 / 100e9)
     assert [r["op"] for r in data["table"]] == ["forward", "step", "step", "step"]  # forward first, then steps
     md = report.to_markdown(data)
     assert md.count("| step |") == 3 and "| relu | 128 | 2.000 |" in md
