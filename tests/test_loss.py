@@ -66,6 +66,15 @@ def test_stable_for_logits_of_1e4(dtype):
                                atol=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1e4, 1e17, 1e30])
+def test_loss_keeps_its_log_term_for_huge_equal_logits(scale):
+    # loss = log(sum exp(s - m)) + (m - s_t): with s_t == m the bracket is exactly 0,
+    # so the loss is log(C) at any scale; (log(...) + m) - s_t rounds it away.
+    logits = np.full((2, 3), scale)
+    loss, _, _ = engine_xent(logits, np.array([0, 2]))
+    np.testing.assert_allclose(loss, np.log(3), rtol=1e-12)
+
+
 def test_correct_count_breaks_ties_like_argmax():
     # Ties go to the first maximum, as np.argmax (and torch.argmax) do.
     logits = np.array([[2.0, 2.0, 1.0], [2.0, 2.0, 1.0], [0.0, 0.0, 0.0]])
