@@ -149,7 +149,10 @@ def load_run(run_dir) -> dict:
 
 
 def find_runs(paths) -> list[Path]:
-    """Run directories named by ``paths``: each is a run or a root searched recursively, sorted."""
+    """Run directories named by ``paths``: each is a run or a root searched recursively.
+
+    Roots list their runs in the order they started (``config.json``'s modification time).
+    """
     found = []
     for p in map(Path, paths):
         if not p.exists():
@@ -157,5 +160,11 @@ def find_runs(paths) -> list[Path]:
         if (p / CONFIG).is_file() or (p / SUMMARY).is_file():
             found.append(p)
             continue
-        found += sorted({c.parent for c in p.rglob(CONFIG)} | {c.parent for c in p.rglob(SUMMARY)})
+        runs = {c.parent for c in p.rglob(CONFIG)} | {c.parent for c in p.rglob(SUMMARY)}
+        found += sorted(runs, key=_started)
     return found
+
+
+def _started(run_dir: Path) -> tuple:
+    f = run_dir / CONFIG if (run_dir / CONFIG).is_file() else run_dir / SUMMARY
+    return f.stat().st_mtime_ns, run_dir.name

@@ -133,7 +133,7 @@ class TrainConfig:
             if not _is_num(value) or not p.check(float(value)):
                 key_name = param_flag(act.name, key)[2:].replace("-", "_")
                 raise ValueError(f"{param_flag(act.name, key)} must be {p.rule}. Received: {key_name}={value!r}")
-        merged = act.resolve(**{k: v for k, v in self.act_params.items() if k in valid})
+        merged = {**act.defaults, **{k: float(v) for k, v in self.act_params.items()}}
         if act.name == "rrelu" and merged["lower"] > merged["upper"]:
             raise ValueError("--rrelu-lower must be <= --rrelu-upper. "
                              f"Received: rrelu_lower={merged['lower']!r}, rrelu_upper={merged['upper']!r}")

@@ -1,0 +1,63 @@
+"""Terminal charts (plotext): accuracy against epoch, and a swept value's final accuracy.
+
+Each function returns the chart as a string (``plotext.build()``), so the CLI
+prints it and tests can read it. Colours are dropped when ``color=False``
+(output piped to a file).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import plotext as plt
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _finish(color: bool) -> str:
+    text = plt.build()
+    # theme("clear") still emits reset codes; strip every escape for plain output.
+    return text if color else _ANSI.sub("", text)
+
+
+def _start(title: str, xlabel: str, ylabel: str, width: int, height: int, color: bool) -> None:
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    if not color:
+        plt.theme("clear")
+    plt.title(title)
+    plt.xlabel(xlabel)
+    plt.ylabel(ylabel)
+
+
+def curves_chart(series: dict[str, tuple[list, list]], title: str, ylabel: str = "accuracy (%)",
+                 width: int = 100, height: int = 22, color: bool = True) -> str:
+    """One line per label: ``series[label] = (epochs, values)`` (values in percent)."""
+    _start(title, "epoch", ylabel, width, height, color)
+    for label, (xs, ys) in series.items():
+        pts = [(x, y) for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
+        if pts:
+            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label, marker="braille")
+    epochs = sorted({x for xs, _ in series.values() for x in xs})
+    if epochs and len(epochs) <= 20:
+        plt.xticks(epochs)
+    return _finish(color)
+
+
+def sweep_chart(series: dict[str, tuple[list, list, list]], xlabel: str, title: str,
+                ylabel: str = "final accuracy (%)", width: int = 100, height: int = 22, color: bool = True) -> str:
+    """``series[label] = (x values, means, stds)``; error bars (+- std) where any std > 0."""
+    _start(title, xlabel, ylabel, width, height, color)
+    for label, (xs, means, stds) in series.items():
+        pts = [(x, m, s) for x, m, s in zip(xs, means, stds) if m is not None and math.isfinite(m)]
+        if not pts:
+            continue
+        x, m, s = ([p[i] for p in pts] for i in range(3))
+        plt.plot(x, m, label=label, marker="braille")
+        if any(v > 0 for v in s):
+            plt.error(x, m, yerr=s)
+    values = sorted({x for xs, _, _ in series.values() for x in xs})
+    if values and len(values) <= 12:
+        plt.xticks(values, [f"{v:g}" for v in values])
+    return _finish(color)
