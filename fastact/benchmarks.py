@@ -28,6 +28,7 @@ tile), `torch.set_num_threads`. torch is imported only when the torch peer is as
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib.util
 import math
@@ -575,14 +576,8 @@ def _resolve_acts(acts) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def run(acts, batches=(128,), ops=OPS, impls=None, shape=(784, 512), min_rounds=5, max_time=0.5,
-        progress: Callable | None = None, cancel: threading.Event | None = None,
-        threads: int | None = None) -> list[BenchResult]:
-    """Time every (op, act, batch, impl); ``progress(done, total, result)`` after each case.
-
-    A peer that cannot run an activation yields a result with NaN times and a ``note``.
-    Cancelling (``cancel.set()``) stops after the current round; results so far are returned.
-    """
+def _plan(acts, batches, ops, impls, shape):
+    """Validated (op, act, batch, impl) cases in run order, the impls and the shape."""
     acts = _resolve_acts(acts)
     impls = list(impls) if impls is not None else available_impls()
     for i in impls:
@@ -595,8 +590,21 @@ def run(acts, batches=(128,), ops=OPS, impls=None, shape=(784, 512), min_rounds=
     for b in batches:
         if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
             raise ValueError(f"batch sizes must be positive integers. Received: batches={batches!r}")
-    n_in, n_out = (int(s) for s in shape)
+    if len(shape) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in shape):
+        raise ValueError(f"shape must be two positive sizes (n_in, n_out). Received: shape={tuple(shape)!r}")
     plan = [(op, a, int(b), i) for op in ops for a in acts for b in batches for i in impls]
+    return plan, impls, (int(shape[0]), int(shape[1]))
+
+
+def run(acts, batches=(128,), ops=OPS, impls=None, shape=(784, 512), min_rounds=5, max_time=0.5,
+        progress: Callable | None = None, cancel: threading.Event | None = None,
+        threads: int | None = None) -> list[BenchResult]:
+    """Time every (op, act, batch, impl); ``progress(done, total, result)`` after each case.
+
+    A peer that cannot run an activation yields a result with NaN times and a ``note``.
+    Cancelling (``cancel.set()``) stops after the current round; results so far are returned.
+    """
+    plan, impls, (n_in, n_out) = _plan(acts, batches, ops, impls, shape)
     results: list[BenchResult] = []
     with pinned_threads(threads, torch_too="torch" in impls):
         for k, (op, act, batch, impl) in enumerate(plan):
@@ -760,19 +768,26 @@ def environment(torch: bool | None = None) -> dict:
 
 
 # ---- the CLI ------------------------------------------------------------------------------
-def _csv(kind):
-    return lambda s: [kind(v) for v in s.split(",") if v.strip()]
+def _csv(kind, what):
+    def parse(text):
+        try:
+            return [kind(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated {what}. Received: {text!r}") from None
+
+    parse.__name__ = what
+    return parse
 
 
 def add_arguments(parser) -> None:
     """Options of ``fastact bench``."""
-    parser.add_argument("--act", type=_csv(str), default=["seed"],
+    parser.add_argument("--act", type=_csv(str, "names"), default=["seed"],
                         help="activations, comma-separated, or seed/extra/every (default: seed)")
-    parser.add_argument("--batch", type=_csv(int), default=[128], help="batch sizes, comma-separated (128)")
-    parser.add_argument("--ops", type=_csv(str), default=list(OPS), help="forward,backward,step")
-    parser.add_argument("--impls", type=_csv(str), default=None,
+    parser.add_argument("--batch", type=_csv(int, "integers"), default=[128], help="batch sizes, comma-separated (128)")
+    parser.add_argument("--ops", type=_csv(str, "names"), default=list(OPS), help="forward,backward,step")
+    parser.add_argument("--impls", type=_csv(str, "names"), default=None,
                         help=f"implementations (default: {','.join(available_impls())})")
-    parser.add_argument("--shape", type=_csv(int), default=[784, 512], help="n_in,n_out (784,512)")
+    parser.add_argument("--shape", type=_csv(int, "integers"), default=[784, 512], help="n_in,n_out (784,512)")
     parser.add_argument("--threads", type=int, default=None, help="threads for every impl (all cores)")
     parser.add_argument("--min-rounds", type=int, default=5)
     parser.add_argument("--max-time", type=float, default=0.5, help="seconds per case (0.5)")
@@ -804,28 +819,25 @@ def render_table(rows: list[dict], title: str = "fastact benchmarks (median ms; 
 
 
 def run_cli(args) -> int:
-    """``fastact bench``: run, print the table, optionally write JSON. Returns the exit code."""
+    """``fastact bench``: run, print the table, optionally write JSON. Returns the exit code.
+
+    Bad arguments raise ValueError naming the value (``fastact``'s CLI prints it as one line, exit 2).
+    """
     import json
 
     from rich.console import Console
     from rich.progress import Progress
 
     console = Console()
-    try:
-        if len(args.shape) != 2:
-            raise ValueError(f"--shape needs two sizes n_in,n_out. Received: shape={args.shape!r}")
-        with Progress(console=console, transient=True) as bar:
-            task = bar.add_task("benchmarking", total=None)
+    _plan(args.act, args.batch, args.ops, args.impls, args.shape)  # bad arguments fail before the bar shows
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("benchmarking", total=None)
 
-            def progress(done, total, res):
-                bar.update(task, completed=done, total=total,
-                           description=f"{res.impl} {res.op} {res.act} b{res.batch}")
+        def progress(done, total, res):
+            bar.update(task, completed=done, total=total, description=f"{res.impl} {res.op} {res.act} b{res.batch}")
 
-            results = run(args.act, args.batch, args.ops, args.impls, tuple(args.shape), args.min_rounds,
-                          args.max_time, progress=progress, threads=args.threads)
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        return 2
+        results = run(args.act, args.batch, args.ops, args.impls, tuple(args.shape), args.min_rounds,
+                      args.max_time, progress=progress, threads=args.threads)
     rows = ratio_table(results)
     peak = fma_peak(args.threads)
     console.print(render_table(rows, peak=peak))

@@ -188,8 +188,11 @@ def test_cli_prints_table_and_writes_json(tmp_path, capsys, monkeypatch):
     data = json.loads(out.read_text())
     assert len(data["results"]) == 4 and len(data["table"]) == 2 and "blas" in data["environment"]
     bad = parser.parse_args(["--act", "relu", "--ops", "sideways", "--impls", "fastact"])
-    assert benchmarks.run_cli(bad) == 2
-    assert "Received: op='sideways'" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="Received: op='sideways'"):
+        benchmarks.run_cli(bad)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--batch", "many"])
+    assert "expected comma-separated integers. Received: 'many'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("impl", ["fastact", "torch"])
