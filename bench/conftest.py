@@ -48,12 +48,17 @@ def _enabled(config) -> bool:
     return bool(config.getoption("fastact_benchmark", default=False))
 
 
+def pytest_configure(config):
+    if _enabled(config) and not config.pluginmanager.hasplugin("benchmark"):
+        raise pytest.UsageError("--benchmark needs the pytest-benchmark plugin: pip install pytest-benchmark")
+
+
 def pytest_collection_modifyitems(config, items):
     if _enabled(config):
         return
     skip = pytest.mark.skip(reason="benchmarks run only with --benchmark (pytest bench/ --benchmark)")
     for item in items:
-        if _HERE in Path(str(item.fspath)).parents:
+        if _HERE in Path(item.path).parents:
             item.add_marker(skip)
 
 
