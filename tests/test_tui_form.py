@@ -65,6 +65,7 @@ def test_cli_prefills_form():
     assert pre["fields"] == {"epochs": "5", "hidden": "256 128", "data_dir": "/d"}
     assert pre["params"] == {("leaky_relu", "negative_slope"): "0.1", ("rrelu", "upper"): "0.4"}
     assert pre["base"]["out"] == "res"
+    assert cli.parse(["--out", ""])["base"]["out"] is None
 
 
 def test_cli_has_a_flag_for_every_table_parameter():

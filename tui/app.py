@@ -82,6 +82,9 @@ class FastactApp(App):
         if notify:
             self.notify(text, severity="error" if level == "error" else "warning", timeout=8)
 
+    def on_log_line(self, msg) -> None:
+        self.log_event(msg.text, msg.level)
+
     def on_runs_changed(self) -> None:
         self.query_one(RunsView).rescan()
 

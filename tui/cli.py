@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from fastact import activations
+from fastact.trainer import param_flag
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=str, help="kernel threads (default: all cores)")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--prelu", choices=("unit", "shared"), help="PReLU slope per unit or shared")
-    p.add_argument("--out", type=str, default="runs", help="results directory (default: runs)")
+    p.add_argument("--out", type=str, default="runs", help="results directory (default: runs; '' saves nothing)")
     for a in activations.ACTIVATIONS.values():
         for prm in a.params:
             flag = _param_flag(a.name, prm.name)
@@ -44,11 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _param_flag(act: str, param: str) -> str:
-    # Leaky ReLU's slope keeps its familiar short flag; the rest are qualified by activation
-    # (`--rrelu-lower`), since names like `alpha`/`init` would otherwise be ambiguous.
-    if (act, param) == ("leaky_relu", "negative_slope"):
-        return "--negative-slope"
-    return f"--{act.replace('_', '-')}-{param.replace('_', '-')}"
+    return param_flag(act, param)  # the trainer's spelling: --negative-slope, --rrelu-lower, --elu-alpha
 
 
 def parse(argv=None) -> dict:
@@ -74,5 +71,5 @@ def parse(argv=None) -> dict:
             _, act, name = key.split("__")
             params[(act, name)] = value
     base = {"momentum": ns.momentum, "nesterov": ns.nesterov, "weight_decay": ns.weight_decay,
-            "val_split": ns.val_split, "dtype": ns.dtype, "out": ns.out}
+            "val_split": ns.val_split, "dtype": ns.dtype, "out": ns.out or None}
     return {"fields": fields, "acts": ns.act, "params": params, "base": base}

@@ -7,12 +7,13 @@ repaint per batch would flood the UI thread for no visible gain.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
 from typing import Callable
 
-from fastact_tui.messages import BatchProgress, EpochDone, JobDone, RunFinished, RunStarted
+from fastact_tui.messages import BatchProgress, EpochDone, JobDone, LogLine, RunFinished, RunStarted
 
 
 class Bridge:
@@ -45,6 +46,31 @@ def make_bridge(trainer, target, label_of, min_interval=0.05) -> Bridge:
     return cls(target, label_of, min_interval)
 
 
+_DATASETS: dict[tuple, object] = {}  # the last loaded splits, so Run again starts at once
+_KEEP = 2
+
+
+def dataset_key(config) -> tuple:
+    return (config.dataset, config.data_dir, config.val_split, config.seed, config.dtype)
+
+
+def load_dataset(trainer, config, target):
+    """The split ``config`` names, loaded here (not by the trainer) with ``progress=False``:
+    a download progress bar written to the terminal would tear the dashboard."""
+    if not hasattr(trainer, "load_for"):
+        return None  # a test double that makes its own data
+    key = dataset_key(config)
+    if key not in _DATASETS:
+        target.post_message(LogLine(f"loading dataset {config.dataset!r}"
+                                    + (f" from {config.data_dir}" if config.data_dir else "")))
+        ds = trainer.load_for(config, progress=False)
+        while len(_DATASETS) >= _KEEP:
+            _DATASETS.pop(next(iter(_DATASETS)))
+        _DATASETS[key] = ds
+        target.post_message(LogLine(f"dataset: {getattr(ds, 'description', ds)}"))
+    return _DATASETS[key]
+
+
 def run_training(trainer, configs, target, label_of, cancel: threading.Event, min_interval=0.05) -> None:
     """Blocking: train ``configs`` one after another; always ends with one `JobDone` message.
 
@@ -52,9 +78,16 @@ def run_training(trainer, configs, target, label_of, cancel: threading.Event, mi
     message: a worker thread must never print a traceback over the dashboard.
     """
     results, error = [], ""
+    bridge = make_bridge(trainer, target, label_of, min_interval)
     try:
-        results = trainer.train_many(configs, callbacks=make_bridge(trainer, target, label_of, min_interval),
-                                     cancel=cancel)
+        for c in configs:
+            c.validate()
+        for _, group in itertools.groupby(configs, key=dataset_key):
+            group = list(group)
+            if cancel.is_set():
+                break
+            ds = load_dataset(trainer, group[0], target)
+            results += trainer.train_many(group, dataset=ds, callbacks=bridge, cancel=cancel)
     except Exception as exc:  # noqa: BLE001 (shown to the user, never re-raised)
         error = f"{type(exc).__name__}: {exc}"
     target.post_message(JobDone(list(results), error))

@@ -52,7 +52,7 @@ class SeriesPlot(PlotextPlot):
         for name, (xs, ys) in self.series.items():
             if xs:
                 plt.plot(xs, ys, label=name, color=self.color_of(name), marker="braille")
-        if xs_all and len(xs_all) <= 12:
+        if xs_all and len(xs_all) <= 12 and all(float(x).is_integer() for x in xs_all):
             plt.xticks(xs_all, [f"{x:g}" for x in xs_all])
         self.refresh()
 

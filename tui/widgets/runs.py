@@ -5,62 +5,29 @@ remove them. The directory is rescanned whenever a job ends, or with the Refresh
 
 from __future__ import annotations
 
-import csv
-import json
-from pathlib import Path
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Label
 
+from fastact import results
 from fastact_tui.widgets.charts import SeriesPlot
 from fastact_tui.worker import fmt_pct
 
 
-def _num(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def load_run(run_dir: Path) -> dict | None:
-    """``{"id", "dir", "config", "history": [dict], "summary": dict}`` or None if not a run."""
-    summary, history, config = {}, [], {}
-    for name in ("result.json", "summary.json", "run.json"):
-        if (run_dir / name).is_file():
-            summary = json.loads((run_dir / name).read_text())
-            break
-    if (run_dir / "config.json").is_file():
-        config = json.loads((run_dir / "config.json").read_text())
-    config = config or summary.get("config", {})
-    if (run_dir / "history.csv").is_file():
-        with open(run_dir / "history.csv", newline="") as f:
-            history = [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
-    elif (run_dir / "history.jsonl").is_file():
-        history = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines() if line]
-    else:
-        history = summary.get("history", [])
-    if not (summary or config or history):
-        return None
-    return {"id": summary.get("run_id", run_dir.name), "dir": str(run_dir), "config": config,
-            "history": history, "summary": summary}
-
-
 def scan(root) -> list[dict]:
-    root = Path(root)
-    if not root.is_dir():
+    """Every readable run under ``root``, newest first (run ids start with a UTC timestamp)."""
+    try:
+        dirs = results.find_runs([root])
+    except FileNotFoundError:
         return []
     runs = []
-    for d in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
+    for d in dirs:
         try:
-            run = load_run(d)
+            runs.append(results.load_run(d))
         except (OSError, ValueError):
-            continue
-        if run is not None and run["history"] is not None:
-            runs.append(run)
-    return runs
+            continue  # a half-written or foreign directory is skipped, not fatal
+    return sorted(runs, key=lambda r: r["id"], reverse=True)
 
 
 class RunsView(Horizontal):
@@ -86,13 +53,12 @@ class RunsView(Horizontal):
         table.clear()
         self.runs = {r["id"]: r for r in scan(self.root)}
         for rid, r in self.runs.items():
-            vals = [h.get("val_acc") for h in r["history"] if h.get("val_acc") is not None]
-            s = r["summary"]
+            vals = [h["val_acc"] for h in r["history"] if h.get("val_acc") is not None]
             table.add_row(rid, r["config"].get("act", "?"), str(len(r["history"])),
-                          fmt_pct(max(vals) if vals else None), fmt_pct(s.get("test_acc")),
-                          s.get("status", "?"), key=rid)
-        if not self.runs:
-            self.query_one("#runs-root", Label).update(f"No saved runs in {self.root}/ yet")
+                          fmt_pct(max(vals) if vals else None), fmt_pct(r["summary"].get("test_acc")),
+                          r["status"], key=rid)
+        self.query_one("#runs-root", Label).update(
+            f"{len(self.runs)} runs in {self.root}/" if self.runs else f"No saved runs in {self.root}/ yet")
 
     @on(DataTable.RowSelected, "#runs-table")
     def toggle(self, event: DataTable.RowSelected) -> None:
