@@ -25,5 +25,9 @@ kernel = numba.njit(**_BASE)
 #: parallel kernels (prange over rows or tiles)
 parallel = numba.njit(parallel=True, **_BASE)
 
+#: parallel kernels whose rounding order matters (the loss): no fastmath, so
+#: LLVM cannot reassociate log(sum) + (m - s_t) into (log(sum) + m) - s_t
+parallel_exact = numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
+
 prange = numba.prange
 DISABLE_JIT = bool(numba.config.DISABLE_JIT)

@@ -77,9 +77,19 @@ class MLP:
             raise ValueError(f"expected x of shape (batch, {self.sizes[0]}). Received: shape={x.shape}")
         if x.dtype != self.dtype:
             x = np.ascontiguousarray(x, self.dtype)
-        if labels is not None and labels.shape != (x.shape[0],):
-            raise ValueError(f"expected {x.shape[0]} labels. Received: shape={labels.shape}")
+        if labels is not None:
+            self._check_labels(labels, x.shape[0])
         return x
+
+    def _check_labels(self, labels, n):
+        # The loss kernel indexes logits[i, label] unchecked: reject what it cannot index.
+        if labels.shape != (n,):
+            raise ValueError(f"expected {n} labels. Received: shape={labels.shape}")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be integers. Received: dtype={labels.dtype}")
+        if n and (labels.min() < 0 or labels.max() >= self.n_classes):
+            bad = labels.min() if labels.min() < 0 else labels.max()
+            raise ValueError(f"labels must be in [0, {self.n_classes}). Received: label={int(bad)}")
 
     def forward(self, x: np.ndarray, training: bool = False, step: int = 0) -> np.ndarray:
         """Logits for ``x`` (a view into the last layer's workspace)."""
@@ -122,6 +132,7 @@ class MLP:
     def evaluate(self, x: np.ndarray, labels: np.ndarray, batch_size: int = 1024) -> tuple[float, float]:
         """Mean loss and accuracy over ``x`` in evaluation mode, batched."""
         n = x.shape[0]
+        self._check_labels(labels, n)
         if n == 0:
             return float("nan"), float("nan")
         total, correct = 0.0, 0

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import math
 
-from fastact._jit import parallel, prange
+from fastact._jit import parallel_exact, prange
 
 
-@parallel
+@parallel_exact
 def softmax_xent(logits, labels, scale, dlogits, row_loss, row_correct, want_grad):
     n, c = logits.shape
     for i in prange(n):
@@ -33,7 +33,8 @@ def softmax_xent(logits, labels, scale, dlogits, row_loss, row_correct, want_gra
         for j in range(c):
             total += math.exp(s[j] - m)
         t = labels[i]
-        row_loss[i] = math.log(total) + m - s[t]
+        # (m - s[t]) first: exactly 0 when the label holds the max, whatever its scale.
+        row_loss[i] = math.log(total) + (m - s[t])
         row_correct[i] = 1 if arg == t else 0
         if want_grad:
             inv = 1.0 / total
