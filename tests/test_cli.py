@@ -1,0 +1,173 @@
+"""fastact.cli: end to end on generated IDX files, every bad-input case, Ctrl-C, the bench wiring."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fastact import activations, cli
+from idxgen import write_idx_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("idx")
+    write_idx_dataset(d, n_train=400, n_test=100, shape=(10, 10))
+    return str(d)
+
+
+def run(capsys, *argv):
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def small(data_dir, out):
+    return ["--hidden", "16", "--epochs", "2", "--batch-size", "32", "--lr", "0.01", "--data-dir", data_dir, "--out", str(out)]
+
+
+def test_train_end_to_end(capsys, data_dir, tmp_path):
+    code, out, err = run(capsys, "train", "--act", "relu", "sigmoid", *small(data_dir, tmp_path))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("dataset: custom from " + data_dir)
+    assert any(line.startswith("threads: ") for line in lines[:4])
+    assert sum(" epoch 2/2 " in line for line in lines) == 2
+    for text in ("Results", "best val acc", "Training accuracy", "Validation accuracy", "relu", "sigmoid"):
+        assert text in out
+    runs = sorted(tmp_path.iterdir())
+    assert len(runs) == 2
+    for d in runs:
+        s = json.loads((d / "summary.json").read_text())
+        assert s["status"] == "completed" and s["test_acc"] > 0.3
+        assert len((d / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+def test_python_dash_m_fastact_train_runs_the_same_command(data_dir, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, "-m", "fastact.train", "--act", "relu", "--epochs", "1", "--quiet",
+                        "--hidden", "8", "--data-dir", data_dir, "--out", str(tmp_path)],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "dataset: custom" in p.stdout and "Results" in p.stdout and "Training accuracy" not in p.stdout
+
+
+def test_seeds_give_mean_and_std_and_act_all_is_the_seed_seven(capsys, data_dir, tmp_path):
+    code, out, _ = run(capsys, "train", "--act", "all", "--seeds", "2", "--quiet", "--no-save",
+                       "--hidden", "8", "--epochs", "1", "--batch-size", "64", "--data-dir", data_dir)
+    assert code == 0
+    rows = [line for line in out.splitlines() if line.startswith("│")]
+    assert [r.split("│")[1].strip() for r in rows] == activations.names("seed")
+    assert all(r.split("│")[2].strip() == "2" for r in rows)
+    assert "+-" in out
+
+
+def test_activation_flags_reach_only_the_activations_that_have_them(data_dir, tmp_path):
+    from fastact.train import configs_from_args
+
+    args = cli.build_parser().parse_args(["train", "--act", "relu", "leaky_relu", "rrelu", "--negative-slope",
+                                          "0.01", "--rrelu-lower", "0.1", "--data-dir", data_dir])
+    params = {c.act: c.act_params for c in configs_from_args(args)}
+    assert params == {"relu": {}, "leaky_relu": {"negative_slope": 0.01}, "rrelu": {"lower": 0.1}}
+
+
+def test_divergence_is_reported_and_the_next_activation_still_runs(capsys, data_dir, tmp_path):
+    code, out, _ = run(capsys, "train", "--act", "linear", "relu", *small(data_dir, tmp_path),
+                       "--optimizer", "sgd", "--lr", "1e30")
+    assert code == 0
+    out = " ".join(out.split())  # rich wraps long lines
+    assert "linear s0: diverged (loss became" in out and "try a smaller --lr" in out
+    statuses = sorted(json.loads((d / "summary.json").read_text())["status"] for d in tmp_path.iterdir())
+    assert statuses == ["diverged", "diverged"]  # the second activation still ran after the first diverged
+
+
+BAD = [
+    (["--act", "swish2"], "argument --act: invalid choice: 'swish2' (choose from 'linear', 'softplus'"),
+    (["--epochs", "0"], "--epochs must be a positive integer. Received: epochs=0"),
+    (["--epochs", "-2"], "--epochs must be a positive integer. Received: epochs=-2"),
+    (["--batch-size", "0"], "--batch-size must be a positive integer. Received: batch_size=0"),
+    (["--lr", "0"], "--lr must be a positive number. Received: lr=0.0"),
+    (["--lr", "-0.1"], "--lr must be a positive number. Received: lr=-0.1"),
+    (["--act", "leaky_relu", "--negative-slope", "-0.5"], "--negative-slope must be >= 0. Received: negative_slope=-0.5"),
+    (["--act", "rrelu", "--rrelu-lower", "0.4", "--rrelu-upper", "0.2"],
+     "--rrelu-lower must be <= --rrelu-upper. Received: rrelu_lower=0.4, rrelu_upper=0.2"),
+    (["--hidden", "0"], "--hidden must be one or more positive integers (layer widths). Received: hidden=(0,)"),
+    (["--hidden", "64", "0"], "Received: hidden=(64, 0)"),
+    (["--data-dir", "/no/such/dir"], "--data-dir must be an existing directory. Received: data_dir='/no/such/dir'"),
+    (["--seeds", "0"], "--seeds must be a positive integer. Received: seeds=0"),
+    (["--dataset", "cifar"], "unknown dataset"),
+    (["--epochs", "two"], "argument --epochs: invalid int value: 'two'"),
+]
+
+
+@pytest.mark.parametrize("argv,message", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_line_naming_the_flag_exit_2(capsys, tmp_path, argv, message):
+    code, out, err = run(capsys, "train", "--out", str(tmp_path), *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("fastact train: error: ") and message in err
+    assert "Traceback" not in err and out == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_input_from_a_real_process_has_no_traceback():
+    p = subprocess.run([sys.executable, "-m", "fastact", "train", "--act", "relu", "--negative-slope", "-1",
+                        "--act", "leaky_relu"], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert p.returncode == 2 and p.stderr.strip().count("\n") == 0 and "--negative-slope" in p.stderr
+
+
+def test_ctrl_c_exits_130_and_marks_the_run(capsys, data_dir, tmp_path, monkeypatch):
+    from fastact.model import MLP
+
+    calls = {"n": 0}
+    real = MLP.train_step
+
+    def interrupted(self, *a):
+        calls["n"] += 1
+        if calls["n"] == 15:  # epoch 2 of 13 batches
+            raise KeyboardInterrupt
+        return real(self, *a)
+
+    monkeypatch.setattr(MLP, "train_step", interrupted)
+    code, out, _ = run(capsys, "train", "--act", "relu", "sigmoid", *small(data_dir, tmp_path))
+    assert code == 130 and "interrupted" in out
+    (d,) = tmp_path.iterdir()  # the second activation never started
+    s = json.loads((d / "summary.json").read_text())
+    assert s["status"] == "cancelled" and s["epochs_completed"] == 1
+
+
+def test_report_redraws_saved_runs_and_exports_csv(capsys, data_dir, tmp_path):
+    assert run(capsys, "train", "--act", "relu", "tanh", *small(data_dir, tmp_path / "runs"))[0] == 0
+    code, out, err = run(capsys, "report", str(tmp_path / "runs"), "--csv", str(tmp_path / "all.csv"))
+    assert code == 0, err
+    assert "2 run(s)" in out and "Saved runs" in out and "Validation accuracy" in out
+    rows = list(csv.DictReader(open(tmp_path / "all.csv")))
+    assert len(rows) == 4 and {r["act"] for r in rows} == {"relu", "tanh"}
+    code, _, err = run(capsys, "report", str(tmp_path / "missing"))
+    assert code == 2 and err.startswith("fastact report: error: DIR: no such directory")
+
+
+def test_bench_is_wired_to_fastact_benchmarks(capsys):
+    bench = pytest.importorskip("fastact.benchmarks")
+    code, out, _ = run(capsys, "bench", "--help")
+    assert code == 0 and "--impls" in out
+    code, out, err = run(capsys, "bench", "--act", "relu", "--batch", "4", "--shape", "8,4", "--ops", "forward",
+                         "--impls", "fastact", "--min-rounds", "1", "--max-time", "0.01")
+    assert code == 0, err
+    assert "relu" in out and hasattr(bench, "run_cli")
+
+
+def test_no_command_is_a_usage_error(capsys):
+    code, _, err = run(capsys)
+    assert code == 2 and "required: COMMAND" in err
