@@ -3,8 +3,9 @@
 Three operations, each generated for every entry of `fastact.activations.ACTIVATIONS`:
 
 * ``forward``:  ``y = act(x @ w + b)``. fastact: the fused `Dense.forward(x, training=True)`;
-  NumPy: ``x @ w + b`` then the activation as separate array ops; torch: ``F.linear`` + the
-  torch activation.
+  NumPy: ``x @ w + b`` then the activation as separate array ops (``scipy.special`` for
+  ``erf``/``expit``, as a NumPy user would); torch: ``F.linear`` + the torch activation, with
+  autograd recording (weights require grad), as in training.
 * ``backward``: from ``dy``: ``dz = dy * act'(z)``, ``dw = x.T @ dz``, ``db = sum dz``,
   ``dx = dz @ w.T`` (and ``dalpha`` for PReLU). fastact: `Dense.backward(dy)`; torch: autograd
   ``y.backward(dy)`` on the retained graph, with ``x`` requiring grad so ``dx`` is computed too.
