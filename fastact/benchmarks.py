@@ -276,14 +276,18 @@ class _FastactCase(Case):
                 self.fn = lambda: self.layer.forward(self.x, training=True)
             else:
                 self.layer.forward(self.x, training=True)
-                self.fn = lambda: self.layer.backward(self.dy)
+
+                def backward():
+                    self.dx = self.layer.backward(self.dy)
+
+                self.fn = backward
         self.op = op
 
     def outputs(self):
         if self.op == "forward":
             return {"y": self.layer.output.copy()}
         if self.op == "backward":
-            out = {"dx": self.layer._dx[: self.x.shape[0]].copy(), "dw": self.layer.dw.copy(),
+            out = {"dx": self.dx.copy(), "dw": self.layer.dw.copy(),
                    "db": self.layer.db.copy()}
             if self.layer.dalpha is not None:
                 out["dalpha"] = self.layer.dalpha.copy()
