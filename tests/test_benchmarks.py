@@ -265,3 +265,13 @@ def test_bench_report_targets_and_peak_share():
     assert md.count("| step |") == 3 and "| relu | 128 | 2.000 |" in md
     text = report.render(json.loads(json.dumps(data, default=str)))
     assert "targets from the engine issue" in text and "NO" in text
+
+
+def test_without_torch_the_peer_is_left_out_cleanly(monkeypatch):
+    monkeypatch.setattr(benchmarks, "torch_available", lambda: False)
+    assert benchmarks.available_impls() == ["fastact", "numpy"]
+    assert benchmarks.environment()["torch"] is None
+    results = benchmarks.run(["relu"], ops=("forward",), batches=(4,), shape=(8, 6), min_rounds=2, max_time=0.0)
+    assert {r.impl for r in results} == {"fastact", "numpy"}
+    with pytest.raises(ValueError, match="torch is not installed"):
+        benchmarks.run(["relu"], impls=["torch"])
