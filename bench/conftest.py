@@ -181,9 +181,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     data = report.build(RECORDS, benchmarks.environment(), benchmarks.fma_peak(threads, measure=True))
     path = _report_path(config)
     report.write_json(data, path)
+    path.with_suffix(".md").write_text(report.to_markdown(data))
     terminalreporter.write_sep("=", "fastact benchmark report")
     terminalreporter.write(report.render(data, width=max(terminalreporter._tw.fullwidth, 150)))
-    terminalreporter.write_line(f"report written to {path}")
+    terminalreporter.write_line(f"report written to {path} (README tables: {path.with_suffix('.md')})")
     missing = [r for r in RECORDS["kernels"] if not math.isfinite(r.median_s)]
     for r in missing:
         terminalreporter.write_line(f"not measured: {r.impl} {r.op} {r.act}: {r.note}")
