@@ -172,7 +172,15 @@ def render(data: dict, width: int = 150) -> str:
 
 def to_markdown(data: dict, ops=("step",)) -> str:
     """The README's tables: the training step (and any other ``ops``), epoch and memory."""
-    out = ["| op | activation | batch | fastact ms | NumPy ms | torch ms | torch / fastact | % FMA peak |",
+    env, peak = data["environment"], data["peak"]
+    torch = env.get("torch") or {}
+    numpy_blas = next((b for b in env["blas"] if b["used_by"] == "numpy"), {})
+    out = [f"Machine: {env['cpu']['model']}, {env['fastact']['numba_threads']} threads for every implementation; "
+           f"NumPy {env['numpy']} on {numpy_blas.get('library')} {numpy_blas.get('version')}; "
+           f"torch {torch.get('version', 'not installed')}. fp32 FMA peak {peak['gflops']:.0f} GFLOP/s "
+           f"({peak.get('basis', 'nominal')}). Reproduce: "
+           "`env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE pytest bench/ --benchmark`.", "",
+           "| op | activation | batch | fastact ms | NumPy ms | torch ms | torch / fastact | % FMA peak |",
            "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in data["table"]:
         if r["op"] in ops:
