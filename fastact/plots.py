@@ -31,14 +31,29 @@ def _start(title: str, xlabel: str, ylabel: str, width: int, height: int, color:
     plt.ylabel(ylabel)
 
 
+def _percent_ylim(values: list[float]) -> None:
+    """Accuracy axes stay inside [0, 100], with a margin (plotext pads a lone point far beyond 100%)."""
+    if values:
+        lo, hi = min(values), max(values)
+        pad = max(2.0, 0.05 * (hi - lo))
+        plt.ylim(max(0.0, lo - pad), min(100.0, hi + pad) if hi < 100.5 else hi + pad)
+
+
+def _marker(n: int) -> str:
+    return "braille" if n > 1 else "o"  # a single braille dot is nearly invisible
+
+
 def curves_chart(series: dict[str, tuple[list, list]], title: str, ylabel: str = "accuracy (%)",
                  width: int = 100, height: int = 22, color: bool = True) -> str:
     """One line per label: ``series[label] = (epochs, values)`` (values in percent)."""
     _start(title, "epoch", ylabel, width, height, color)
+    shown = []
     for label, (xs, ys) in series.items():
         pts = [(x, y) for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
         if pts:
-            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label, marker="braille")
+            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label, marker=_marker(len(pts)))
+            shown += [p[1] for p in pts]
+    _percent_ylim(shown)
     epochs = sorted({x for xs, _ in series.values() for x in xs})
     if epochs and len(epochs) <= 20:
         plt.xticks(epochs)
@@ -49,14 +64,17 @@ def sweep_chart(series: dict[str, tuple[list, list, list]], xlabel: str, title: 
                 ylabel: str = "final accuracy (%)", width: int = 100, height: int = 22, color: bool = True) -> str:
     """``series[label] = (x values, means, stds)``; error bars (+- std) where any std > 0."""
     _start(title, xlabel, ylabel, width, height, color)
+    shown = []
     for label, (xs, means, stds) in series.items():
         pts = [(x, m, s) for x, m, s in zip(xs, means, stds) if m is not None and math.isfinite(m)]
         if not pts:
             continue
         x, m, s = ([p[i] for p in pts] for i in range(3))
-        plt.plot(x, m, label=label, marker="braille")
+        plt.plot(x, m, label=label, marker=_marker(len(pts)))
+        shown += [v + d for v, d in zip(m, s)] + [v - d for v, d in zip(m, s)]
         if any(v > 0 for v in s):
             plt.error(x, m, yerr=s)
+    _percent_ylim(shown)
     values = sorted({x for xs, _, _ in series.values() for x in xs})
     if values and len(values) <= 12:
         plt.xticks(values, [f"{v:g}" for v in values])
