@@ -160,6 +160,7 @@ def record():
     return add
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-benchmark hook: absent plugin, no error
 def pytest_benchmark_update_machine_info(config, machine_info):
     """Every BLAS, its threads, numba's and torch's settings, in pytest-benchmark's JSON too."""
     if _enabled(config):
