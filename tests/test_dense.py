@@ -167,6 +167,26 @@ def test_non_contiguous_input_gives_the_same_result():
     assert np.array_equal(y, layer.forward(np.asfortranarray(x)))
 
 
+def test_non_contiguous_dy_gives_the_same_gradients():
+    layer = make_layer("softplus", 6, 5, "float64")
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(7, 6))
+    dy = np.asfortranarray(rng.normal(size=(7, 5)))
+    layer.forward(x)
+    dx = layer.backward(dy).copy()
+    dw, db = layer.dw.copy(), layer.db.copy()
+    layer.forward(x)
+    assert np.array_equal(dx, layer.backward(np.ascontiguousarray(dy)))
+    assert np.array_equal(dw, layer.dw) and np.array_equal(db, layer.db)
+
+
+def test_empty_batch_gives_an_empty_output():
+    # PyTorch's and NumPy's convention: a (0, n_in) batch maps to (0, n_out).
+    layer = make_layer("relu", 3, 4, "float64")
+    y = layer.forward(np.zeros((0, 3)))
+    assert y.shape == (0, 4)
+
+
 # ---- finite differences through L = sum(dy * y), float64 ------------------------------------
 def numeric_grad(loss, arr, h=1e-6):
     g = np.empty(arr.shape)
@@ -275,3 +295,12 @@ def test_bad_inputs_name_the_shape_or_dtype():
     layer.forward(np.zeros((4, 3), np.float32))
     with pytest.raises(ValueError, match=r"Received: shape=\(4, 3\)"):
         layer.backward(np.zeros((4, 3), np.float32))
+
+
+def test_backward_rejects_a_dy_of_another_dtype():
+    # forward() insists on the layer's dtype; backward() must too (a float64 dy on a
+    # float32 layer otherwise compiles a mixed-type kernel specialisation on the fly).
+    layer = fastact.Dense(3, 2, "relu", "float32")
+    layer.forward(np.zeros((4, 3), np.float32))
+    with pytest.raises(ValueError, match="Received: dtype=float64"):
+        layer.backward(np.zeros((4, 2)))

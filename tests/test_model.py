@@ -110,6 +110,20 @@ def test_prelu_modes_train_like_the_reference(mode):
     assert model.layers[0].alpha.shape == ((5,) if mode == "unit" else (1,))
 
 
+@pytest.mark.parametrize("opt_kind, kw", OPTS)
+def test_model_without_hidden_layer_is_softmax_regression(opt_kind, kw):
+    model = fastact.MLP([6, 3], "relu", dtype="float64", seed=0)
+    opt = make_opt(opt_kind, kw)
+    states = {}
+    for step in range(2):
+        x, labels = batch(seed=step)
+        ref_loss, ref_correct, (ws, bs, _) = naive_step(model, x, labels, opt_kind, kw, states, opt.steps)
+        total, correct = model.train_step(x, labels, opt)
+        assert total == pytest.approx(ref_loss * len(x), rel=1e-12) and correct == ref_correct
+        np.testing.assert_allclose(model.layers[0].w, ws[0], **TOL["float64"])
+        np.testing.assert_allclose(model.layers[0].b, bs[0], **TOL["float64"])
+
+
 def test_leaky_relu_slope_above_one_trains_like_the_reference():
     check_training("leaky_relu", "float64", "sgd", dict(lr=0.1), negative_slope=1.7)
 
