@@ -101,9 +101,9 @@ def _register(act: Activation) -> None:
 
 def get(name: str) -> Activation:
     """Look an activation up by the name users type (``get("leaky_relu")``)."""
-    key = name.strip().lower().replace("-", "_")
+    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else None
     if key not in ACTIVATIONS:
-        raise ValueError(f"Unknown activation {name!r}. Valid: {', '.join(ACTIVATIONS)}")
+        raise ValueError(f"Unknown activation {name!r}. Received: act={name!r}. Valid: {', '.join(ACTIVATIONS)}")
     return ACTIVATIONS[key]
 
 

@@ -27,7 +27,7 @@ def for_activation(family: str) -> str:
 def initialize(name: str, fan_in: int, fan_out: int, rng: np.random.Generator, dtype) -> np.ndarray:
     """A (fan_in, fan_out) weight matrix drawn by initialiser ``name``."""
     if name not in INITIALIZERS:
-        raise ValueError(f"Unknown initializer {name!r}. Valid: {', '.join(INITIALIZERS)}")
+        raise ValueError(f"Unknown initializer {name!r}. Received: initializer={name!r}. Valid: {', '.join(INITIALIZERS)}")
     family, dist = name.rsplit("_", 1)
     var = {"he": 2.0 / fan_in, "glorot": 2.0 / (fan_in + fan_out), "lecun": 1.0 / fan_in}[family]
     if dist == "normal":

@@ -9,6 +9,7 @@ recommend for PReLU.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,13 +30,13 @@ class Parameter:
 
 
 def _check_positive(name: str, value: float) -> float:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+    if isinstance(value, bool) or not (isinstance(value, numbers.Real) and math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive number. Received: {name}={value!r}")
     return float(value)
 
 
 def _check_range(name: str, value: float, lo: float, hi: float) -> float:
-    if not (isinstance(value, (int, float)) and lo <= value < hi):
+    if isinstance(value, bool) or not (isinstance(value, numbers.Real) and lo <= value < hi):
         raise ValueError(f"{name} must be in [{lo}, {hi}). Received: {name}={value!r}")
     return float(value)
 
@@ -109,4 +110,4 @@ def get(name: str, lr: float, weight_decay: float = 0.0, momentum: float = 0.0, 
         return Adam(lr=lr, weight_decay=weight_decay)
     if key == "adamw":
         return Adam(lr=lr, weight_decay=weight_decay, decoupled=True)
-    raise ValueError(f"Unknown optimizer {name!r}. Valid: {', '.join(OPTIMIZERS)}")
+    raise ValueError(f"Unknown optimizer {name!r}. Received: optimizer={name!r}. Valid: {', '.join(OPTIMIZERS)}")
