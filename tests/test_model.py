@@ -180,6 +180,15 @@ def test_save_load_round_trip(tmp_path, act, dtype, kw):
     assert np.array_equal(model.forward(x, training=True, step=9), loaded.forward(x, training=True, step=9))
 
 
+def test_save_then_load_the_same_path_without_suffix(tmp_path):
+    # np.savez appends ".npz"; load(path) must find what save(path) wrote.
+    model = fastact.MLP([4, 5, 3], "relu", dtype="float64", seed=2)
+    path = tmp_path / "model"
+    model.save(path)
+    loaded = fastact.MLP.load(path)
+    assert np.array_equal(loaded.layers[0].w, model.layers[0].w)
+
+
 def test_config_names_everything_needed_to_rebuild():
     cfg = fastact.MLP([784, 32, 10], "leaky_relu", dtype="float64", seed=5, negative_slope=0.1).config()
     assert cfg == {"sizes": [784, 32, 10], "act": "leaky_relu", "act_params": {"negative_slope": 0.1},
@@ -255,6 +264,20 @@ def test_default_initialisation_scale(act, std):
 def test_bad_arguments_name_the_value(kwargs, bad):
     with pytest.raises(ValueError, match="Received: " + bad):
         fastact.MLP(**kwargs)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, 2**64])
+def test_bad_seed_names_the_value(seed):
+    with pytest.raises(ValueError, match=f"Received: seed={seed!r}"):
+        fastact.MLP([4, 5, 3], seed=seed)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5])
+def test_evaluate_rejects_bad_batch_size(batch_size):
+    # batch_size=-1 used to return (0.0, 0.0): a loss of 0 and accuracy 0 for any model.
+    model = fastact.MLP([4, 5, 3], dtype="float64")
+    with pytest.raises(ValueError, match=f"Received: batch_size={batch_size!r}"):
+        model.evaluate(np.ones((6, 4)), np.zeros(6, np.int64), batch_size=batch_size)
 
 
 def test_bad_inputs_name_the_shape():
