@@ -21,7 +21,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import fastact
 from fastact import activations
 import naive
 
@@ -147,7 +146,7 @@ def test_forward_matches_reference_on_random_shapes(name, dtype, data):
     ("prelu", {"init": -0.5}),
 ])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_parameters_change_the_function(name, params, dtype):
+def test_non_default_parameters_match_reference(name, params, dtype):
     x = grid(6, 11, seed=3)
     y, d, _ = run(name, x, dtype, **params)
     y_ref, d_ref = reference(name, x, dtype, **params)
@@ -163,11 +162,11 @@ def test_softplus_threshold_switches_to_identity_exactly():
     assert y[0, 1] == pytest.approx(math.log1p(math.exp(4.8)) / 2, rel=1e-12)
 
 
-@pytest.mark.parametrize("z, slope", [(-2.0, 0.3), (0.0, 0.3), (1e-300, 1.0)])
-def test_relu_family_derivative_at_and_below_zero(z, slope):
+@pytest.mark.parametrize("z, leaky_d", [(-2.0, 0.3), (0.0, 0.3), (1e-300, 1.0)])
+def test_relu_family_derivative_at_and_below_zero(z, leaky_d):
     # d/dz at z <= 0 is the slope, at z > 0 is 1 (the table's convention).
     _, d, _ = run("leaky_relu", np.array([[z]]), "float64", negative_slope=0.3)
-    assert d[0, 0] == slope
+    assert d[0, 0] == leaky_d
     _, d, _ = run("relu", np.array([[z]]), "float64")
     assert d[0, 0] == (1.0 if z > 0 else 0.0)
 
