@@ -171,3 +171,23 @@ class MLP:
                 if layer.alpha is not None:
                     layer.alpha[...] = f[f"alpha{i}"]
         return model
+
+
+def warm_up(act: str, dtype="float32", **act_params) -> float:
+    """Compile (or load from the disk cache) every kernel a training run of ``act`` uses.
+
+    Returns the seconds it took: the first run of an activation compiles (several
+    seconds), later processes load the cached code (well under a second).
+    """
+    import time
+
+    start = time.perf_counter()
+    model = MLP([3, 2, 2], act, dtype, **act_params)
+    x = np.zeros((2, 3), model.dtype)
+    labels = np.zeros(2, np.int64)
+    from fastact.optim import Adam, SGD
+
+    for opt in (Adam(lr=1e-3), SGD(lr=1e-3, momentum=0.9)):
+        model.train_step(x, labels, opt)
+    model.evaluate(x, labels)
+    return time.perf_counter() - start
