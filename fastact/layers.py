@@ -121,7 +121,7 @@ class Dense:
         if not x.flags.c_contiguous:
             x = np.ascontiguousarray(x)
         batch = x.shape[0]
-        self._reserve(batch)
+        self._reserve(max(batch, 1))
         self._sync_alpha()
         z, y = self._z[:batch], self._y[:batch]
         self._key = np.uint64(stream_key(self.seed, step, self.index))
@@ -139,6 +139,9 @@ class Dense:
         batch = x.shape[0]
         if dy.shape != (batch, self.n_out):
             raise ValueError(f"expected dy of shape {(batch, self.n_out)}. Received: shape={dy.shape}")
+        if dy.dtype != self.dtype:
+            raise ValueError(f"expected {np.dtype(self.dtype).name} dy. Received: dtype={dy.dtype}")
+        dy = np.ascontiguousarray(dy)
         dx = self._dx[:batch]
         self._backward(x, self.w, self.b, dy, self._z[:batch], self._y[:batch], self._a, self._b_param,
                        self._key, self._training, self._dz[:batch], dx, self.dw, self.db, self._da,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -46,6 +47,8 @@ class MLP:
         self.act = activations.get(act).name
         self.act_params = activations.get(act).resolve(**act_params)
         self.dtype = resolve_dtype(dtype)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+            raise ValueError(f"seed must be an integer in [0, 2**63). Received: seed={seed!r}")
         self.seed = int(seed)
         self.prelu = prelu
         rng = np.random.default_rng(self.seed)
@@ -133,6 +136,8 @@ class MLP:
         """Mean loss and accuracy over ``x`` in evaluation mode, batched."""
         n = x.shape[0]
         self._check_labels(labels, n)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer. Received: batch_size={batch_size!r}")
         if n == 0:
             return float("nan"), float("nan")
         total, correct = 0.0, 0
@@ -160,7 +165,10 @@ class MLP:
 
     @classmethod
     def load(cls, path) -> "MLP":
-        """Rebuild a model written by `save`."""
+        """Rebuild a model written by `save` (which, like np.savez, adds ``.npz`` if missing)."""
+        path = Path(path)
+        if not path.exists() and path.suffix != ".npz" and path.with_name(path.name + ".npz").exists():
+            path = path.with_name(path.name + ".npz")
         with np.load(path, allow_pickle=False) as f:
             cfg = json.loads(str(f["config"]))
             model = cls(cfg["sizes"], cfg["act"], cfg["dtype"], cfg["seed"], cfg.get("prelu", "unit"),
