@@ -236,6 +236,27 @@ def test_training_is_bitwise_identical_on_one_and_two_threads(act):
     assert all(np.array_equal(p, q) for p, q in zip(one, two))
 
 
+def test_two_models_training_concurrently_match_sequential_runs():
+    # A UI thread and a worker both launch parallel kernels (the TUI does): the
+    # threading layer must be thread-safe and the results unaffected.
+    import threading
+
+    expected = {seed: train_a_few(seed, threads=1) for seed in (1, 2)}
+    got = {}
+
+    def work(seed):
+        got[seed] = train_a_few(seed, threads=1)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads)
+    for seed in (1, 2):
+        assert all(np.array_equal(p, q) for p, q in zip(expected[seed], got[seed]))
+
+
 # ---- initialisation ------------------------------------------------------------------------------
 @pytest.mark.parametrize("act, std", [("relu", math.sqrt(2 / 784)), ("selu", math.sqrt(1 / 784)),
                                       ("sigmoid", math.sqrt(2 / (784 + 512)))])
