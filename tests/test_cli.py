@@ -171,3 +171,36 @@ def test_bench_is_wired_to_fastact_benchmarks(capsys):
 def test_no_command_is_a_usage_error(capsys):
     code, _, err = run(capsys)
     assert code == 2 and "required: COMMAND" in err
+
+
+def test_a_real_sigint_stops_at_once_with_valid_files(data_dir, tmp_path):
+    """One Ctrl-C (SIGINT to the process) mid-run: exit 130, completed epochs on disk, run marked cancelled."""
+    import signal
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "fastact", "train", "--act", "relu", "--epochs", "100000",
+                          "--hidden", "8", "--data-dir", data_dir, "--out", str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    import threading
+
+    watchdog = threading.Timer(90, p.kill)  # never hang the suite if the epoch lines do not appear
+    watchdog.start()
+    try:
+        seen = 0
+        for line in p.stdout:
+            seen += "/100000  loss" in line
+            if seen == 2:
+                break
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    finally:
+        watchdog.cancel()
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in out
+    (d,) = tmp_path.iterdir()
+    s = json.loads((d / "summary.json").read_text())
+    assert s["status"] == "cancelled" and s["epochs_completed"] >= 2
+    lines = (d / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == s["epochs_completed"] and all(json.loads(x)["epoch"] for x in lines)
