@@ -25,6 +25,7 @@ class FastactApp(App):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding("r", "run", "Run"),
+        Binding("ctrl+r", "run", "Run", show=False, priority=True),  # also from inside a text field
         Binding("s", "stop", "Stop"),
         Binding("q", "quit", "Quit"),
         Binding("tab", "app.focus_next", "Next panel", show=True),

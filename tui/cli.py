@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     for a in activations.ACTIVATIONS.values():
         for prm in a.params:
             flag = _param_flag(a.name, prm.name)
-            p.add_argument(flag, type=str, dest=f"param__{a.name}__{prm.name}",
+            p.add_argument(flag, type=str, dest=f"param__{a.name}__{prm.name}", metavar="X",
                            help=f"{a.name} {prm.name} (default: {prm.default:g})")
     return p
 

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select
 
+from fastact import activations
 from fastact_tui.messages import BenchProgress, JobDone
 from fastact_tui.widgets.charts import PALETTE
 
@@ -54,15 +55,19 @@ class BenchView(Vertical):
     def start(self) -> None:
         if self.running:
             return
-        acts = self.query_one("#bench-acts", Input).value.split()
+        acts = self.query_one("#bench-acts", Input).value.replace(",", " ").split()
+        text = self.query_one("#bench-batch", Input).value
         try:
-            batch = int(self.query_one("#bench-batch", Input).value)
-            if batch < 1 or not acts:
-                raise ValueError
-        except ValueError:
-            self.app.notify(f"batch must be a positive integer and at least one activation given. Received: "
-                            f"batch={self.query_one('#bench-batch', Input).value!r}, acts={acts}", severity="warning")
+            acts = [activations.get(a).name for a in acts]
+            if not acts:
+                raise ValueError(f"enter at least one activation. Received: acts={acts}")
+            if not text.strip().isdigit() or int(text) < 1:
+                raise ValueError(f"batch must be a positive integer. Received: batch={text!r}")
+        except ValueError as exc:
+            self.app.notify(str(exc), severity="warning")
+            self.query_one("#bench-label", Label).update(str(exc))
             return
+        batch = int(text)
         op = self.query_one("#bench-op", Select).value
         self.cancel, self.running, self.results = threading.Event(), True, []
         self._buttons()
@@ -75,6 +80,7 @@ class BenchView(Vertical):
             self.cancel.set()
 
     @on(Button.Pressed, "#bench-run")
+    @on(Input.Submitted)
     def _run_pressed(self) -> None:
         self.start()
 

@@ -9,8 +9,8 @@ from textual.widgets import DataTable
 
 from fastact_tui.worker import fmt_pct
 
-COLUMNS = [("run", "activation"), ("epoch", "epoch"), ("train", "train acc"), ("val", "val acc"),
-           ("best", "best val"), ("test", "test acc"), ("sec", "s/epoch"), ("sps", "samples/s"),
+COLUMNS = [("run", "activation"), ("epoch", "epoch"), ("train", "train"), ("val", "val"),
+           ("best", "best val"), ("test", "test"), ("sec", "s/epoch"), ("sps", "samples/s"),
            ("status", "status")]
 
 

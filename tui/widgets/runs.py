@@ -58,7 +58,7 @@ class RunsView(Horizontal):
                           fmt_pct(max(vals) if vals else None), fmt_pct(r["summary"].get("test_acc")),
                           r["status"], key=rid)
         self.query_one("#runs-root", Label).update(
-            f"{len(self.runs)} runs in {self.root}/" if self.runs else f"No saved runs in {self.root}/ yet")
+            f"{len(self.runs)} runs in {self.root}/ · enter: plot / unplot" if self.runs else f"No saved runs in {self.root}/ yet")
 
     @on(DataTable.RowSelected, "#runs-table")
     def toggle(self, event: DataTable.RowSelected) -> None:
@@ -70,7 +70,7 @@ class RunsView(Horizontal):
             r = self.runs.get(rid)
             if r is None:
                 continue
-            name = f"{r['config'].get('act', rid)} {rid[-6:]}"
+            name = f"{r['config'].get('act', '?')} {rid[-4:]}"  # run ids end in 4 random hex digits
             epochs = [h["epoch"] for h in r["history"]]
             plot.set_series(f"{name} train", epochs, [h["train_acc"] for h in r["history"]])
             plot.set_series(f"{name} val", epochs, [h["val_acc"] for h in r["history"]])

@@ -81,6 +81,7 @@ class SweepView(Vertical):
         return cfgs, [f"{v:g}" for v in values]
 
     @on(Button.Pressed, "#sweep-run")
+    @on(Input.Submitted, "#sweep-values")
     def start(self) -> None:
         if self.running:
             return

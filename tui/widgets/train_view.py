@@ -8,7 +8,7 @@ import threading
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Label, ProgressBar
+from textual.widgets import Button, Input, Label, ProgressBar
 
 from fastact_tui import form
 from fastact_tui.messages import BatchProgress, EpochDone, JobDone, RunFinished, RunsChanged, RunStarted
@@ -62,6 +62,7 @@ class TrainView(Horizontal):
         self.validate_form()
 
     @on(Button.Pressed, "#run")
+    @on(Input.Submitted)
     def start(self) -> None:
         if self.running or not self.validate_form().ok:
             if not self.running:
@@ -107,7 +108,7 @@ class TrainView(Horizontal):
         bar = self.query_one(ProgressBar)
         bar.update(total=msg.n_batches, progress=msg.batch)
         self.query_one("#progress-label", Label).update(
-            f"{msg.label} · epoch {msg.epoch}/{msg.epochs} · loss {msg.loss:.3f}")
+            f"{msg.label} {msg.epoch}/{msg.epochs} loss {msg.loss:.3f}")
 
     def on_epoch_done(self, msg: EpochDone) -> None:
         r = msg.record
