@@ -2,8 +2,9 @@
 
 ``<root>/<run-id>/`` holds
 
-* ``config.json``: every setting, the dataset (name, files, checksum status),
-  package versions, threads, threading layer and the BLAS the kernels call;
+* ``config.json``: every setting (the `TrainConfig` fields, top level), then
+  ``run_id``, ``model``, ``data`` (name, files, checksum status), package
+  ``versions``, ``threads_used``, ``threading_layer`` and the ``blas`` the kernels call;
 * ``metrics.jsonl``: one JSON object per finished epoch, appended, flushed and
   fsync'ed as the epoch ends, so a crash never leaves a half line behind;
 * ``summary.json``: status, message, final/best/test metrics and the whole
@@ -143,7 +144,10 @@ def load_run(run_dir) -> dict:
     status = summary.get("status", "interrupted")
     if status == "running":
         status = "interrupted"
-    train_cfg = config.get("config") or summary.get("config") or {}
+    from fastact.trainer import TrainConfig
+
+    known = {f for f in TrainConfig.__dataclass_fields__}
+    train_cfg = {k: v for k, v in config.items() if k in known} or summary.get("config") or {}
     return {"id": summary.get("run_id", d.name), "dir": str(d), "config": train_cfg, "meta": config,
             "summary": summary, "history": history, "status": status}
 

@@ -266,8 +266,9 @@ def _run(config, ds, cb, cancel, writer, result, n_threads) -> None:
             "dataset_name": ds.name, "n_train": n, "n_val": len(x_val), "n_test": len(x_test),
             "threads": n_threads, "batches_per_epoch": n_batches, "blas": blas}
     if writer is not None:
-        writer.write_config({"run_id": result.run_id, "config": config.to_dict(), "model": model.config(),
-                             "dataset": ds.to_config(), "threads": n_threads,
+        # Settings at the top level (what readers such as the TUI's Runs tab look up), then the context.
+        writer.write_config({**config.to_dict(), "run_id": result.run_id, "model": model.config(),
+                             "data": ds.to_config(), "threads_used": n_threads,
                              "threading_layer": _threads.threading_layer(), "blas": _blas_info(),
                              "versions": results.versions(), "started": results.now_iso()})
         writer.write_summary({**results.summarize(result), "status": "running"})

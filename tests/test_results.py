@@ -31,10 +31,10 @@ def test_a_completed_run_writes_every_file(tmp_path, ds):
     assert r.run_dir == str(d)
     assert sorted(p.name for p in d.iterdir()) == ["config.json", "metrics.jsonl", "model.npz", "summary.json"]
     conf = json.loads((d / "config.json").read_text())
-    assert TrainConfig.from_dict(conf["config"]) == r.config
-    assert conf["dataset"]["name"] == "custom" and conf["dataset"]["n_train"] == 270
-    assert set(conf["dataset"]["checksums"]) == {p.split("/")[-1] for p in conf["dataset"]["files"].values()}
-    assert conf["threads"] >= 1 and "library" in conf["blas"] and conf["versions"]["numpy"] == np.__version__
+    assert TrainConfig.from_dict(conf) == r.config and conf["act"] == "prelu"
+    assert conf["data"]["name"] == "custom" and conf["data"]["n_train"] == 270
+    assert set(conf["data"]["checksums"]) == {p.split("/")[-1] for p in conf["data"]["files"].values()}
+    assert conf["threads_used"] >= 1 and "library" in conf["blas"] and conf["versions"]["numpy"] == np.__version__
     lines = (d / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x) for x in lines] == [vars(h) for h in r.history]
     s = json.loads((d / "summary.json").read_text())

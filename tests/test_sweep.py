@@ -96,7 +96,7 @@ def test_leaky_slope_sweep_with_seeds_end_to_end(capsys, data_dir, tmp_path):
     assert "Final training accuracy against leaky-slope" in out and "Final validation accuracy" in out
     rows = [line.split("│")[1:4] for line in out.splitlines() if line.startswith("│")]
     assert [[c.strip() for c in r] for r in rows] == [["leaky_relu", "0", "2"], ["leaky_relu", "0.5", "2"]]
-    slopes = sorted(json.loads((d / "config.json").read_text())["config"]["act_params"]["negative_slope"]
+    slopes = sorted(json.loads((d / "config.json").read_text())["act_params"]["negative_slope"]
                     for d in tmp_path.iterdir())
     assert slopes == [0.0, 0.0, 0.5, 0.5]
     code, out, _ = run(capsys, "report", str(tmp_path), "--sweep", "leaky-slope", "--no-charts")
@@ -108,7 +108,7 @@ def test_depth_sweep_in_worker_processes(capsys, data_dir, tmp_path):
                          "--workers", "2", "--quiet", "--data-dir", data_dir, "--out", str(tmp_path))
     assert code == 0, err
     assert "2 processes" in out and "Sweep of depth" in out
-    depths = sorted(len(json.loads((d / "config.json").read_text())["config"]["hidden"]) for d in tmp_path.iterdir())
+    depths = sorted(len(json.loads((d / "config.json").read_text())["hidden"]) for d in tmp_path.iterdir())
     assert depths == [1, 2]
 
 
