@@ -31,15 +31,16 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported for its options (all when None)."""
     parser = Parser(prog="fastact", description="Study activation functions on MNIST-format data.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, help_) in COMMANDS.items():
         p = sub.add_parser(name, help=help_, description=help_)
+        if command is not None and name != command:
+            continue
         try:
-            # Lazy: `fastact report` need not import the benchmark peers, and a missing module
-            # only disables its own subcommand.
             importlib.import_module(module).add_arguments(p)
         except ImportError as exc:
             p.set_defaults(_missing=f"{module} is not available ({exc})")
@@ -53,8 +54,12 @@ def _version() -> str:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Lazy: import only the module of the command given (`fastact report` never loads the
+    # benchmark peers); a missing module only disables its own subcommand.
+    command = next((a for a in argv if not a.startswith("-")), "")
+    parser = build_parser(command)
+    args = parser.parse_args(argv)
     sub = parser._subparsers._group_actions[0].choices[args.command]
     if getattr(args, "_missing", None):
         sub.error(args._missing)

@@ -204,3 +204,12 @@ def test_a_real_sigint_stops_at_once_with_valid_files(data_dir, tmp_path):
     assert s["status"] == "cancelled" and s["epochs_completed"] >= 2
     lines = (d / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == s["epochs_completed"] and all(json.loads(x)["epoch"] for x in lines)
+
+
+def test_commands_import_only_their_own_module():
+    code = ("import sys; from fastact import cli\n"
+            "try:\n    cli.main(['report', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print('fastact.benchmarks' in sys.modules, 'fastact.sweep' in sys.modules)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert p.stdout.splitlines()[-1] == "False False", p.stderr
