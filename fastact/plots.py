@@ -24,8 +24,8 @@ def _finish(color: bool) -> str:
 def _start(title: str, xlabel: str, ylabel: str, width: int, height: int, color: bool) -> None:
     plt.clear_figure()
     plt.plotsize(width, height)
-    if not color:
-        plt.theme("clear")
+    # "pro" keeps the terminal's own background (the default theme paints it white).
+    plt.theme("pro" if color else "clear")
     plt.title(title)
     plt.xlabel(xlabel)
     plt.ylabel(ylabel)
