@@ -161,7 +161,7 @@ def test_a_run_in_a_worker_thread(data_dir, ds):
     assert out["r"].status == "completed" and out["r"].history[0].val_acc > 0.1
 
 
-def test_an_error_during_training_fails_that_run_only(data_dir, ds, monkeypatch):
+def test_an_error_during_training_fails_that_run_only(data_dir, ds):
     class Boom(Callbacks):
         def on_epoch_end(self, config, record):
             if config.act == "sigmoid":
