@@ -59,26 +59,25 @@ def test_parameters_only_go_to_their_activation():
 
 
 def test_cli_prefills_form():
-    pre = cli.parse(["--act", "relu", "PReLU", "rrelu", "--epochs", "5", "--negative-slope", "0.1",
+    pre = cli.parse(["--act", "relu", "prelu", "rrelu", "--epochs", "5", "--negative-slope", "0.1",
                      "--rrelu-upper", "0.4", "--hidden", "256", "128", "--data-dir", "/d", "--out", "res"])
     assert pre["acts"] == ["relu", "prelu", "rrelu"]
-    assert pre["fields"] == {"epochs": "5", "hidden": "256 128", "data_dir": "/d"}
+    assert pre["fields"] == {**DEFAULTS, "epochs": "5", "hidden": "256 128", "data_dir": "/d"}
     assert pre["params"] == {("leaky_relu", "negative_slope"): "0.1", ("rrelu", "upper"): "0.4"}
+    assert cli.parse([])["acts"] == activations.names("seed")  # `fastact train`'s default: all seven
     assert pre["base"]["out"] == "res"
     assert cli.parse(["--out", ""])["base"]["out"] is None
+    assert cli.parse(["--no-save"])["base"]["out"] is None
 
 
 def test_cli_has_a_flag_for_every_table_parameter():
-    flags = {a.option_strings[0] for a in cli.build_parser()._actions}
-    for act in activations.ACTIVATIONS.values():
-        for p in act.params:
-            assert cli._param_flag(act.name, p.name) in flags
+    assert set(cli._param_dests(cli.build_parser())) == {(a, p.name) for a, p in form.param_fields()}
 
 
 def test_cli_rejects_unknown_activation(capsys):
     with pytest.raises(SystemExit):
         cli.parse(["--act", "swishy"])
-    assert "Unknown activation 'swishy'" in capsys.readouterr().err
+    assert "invalid choice: 'swishy'" in capsys.readouterr().err
 
 
 def test_sweep_values():
