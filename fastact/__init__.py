@@ -11,4 +11,17 @@ from fastact.model import MLP
 from fastact.optim import SGD, Adam
 
 __version__ = "0.1.0"
-__all__ = ["MLP", "Dense", "SGD", "Adam", "activations", "set_num_threads", "get_num_threads", "__version__"]
+__all__ = ["MLP", "Dense", "SGD", "Adam", "activations", "set_num_threads", "get_num_threads",
+           "fit", "train", "TrainConfig", "load_dataset", "__version__"]
+
+_LAZY = {"fit": "fastact.trainer", "train": "fastact.trainer", "TrainConfig": "fastact.trainer",
+         "load_dataset": "fastact.data"}
+
+
+def __getattr__(name):
+    # The trainer and data loader pull in more (rich, threads); load them on first use.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'fastact' has no attribute {name!r}")

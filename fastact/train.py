@@ -120,7 +120,9 @@ class ConsoleCallbacks(Callbacks):
         if self.quiet:
             return
         where = f" -> {info['run_dir']}" if info["run_dir"] else ""
-        self.console.print(f"[bold]{self._label(config)}[/bold] seed {config.seed}{where}")
+        ready = info.get("compile_seconds")
+        kernels = f" (kernels ready in {ready:.1f}s)" if ready is not None else ""
+        self.console.print(f"[bold]{self._label(config)}[/bold] seed {config.seed}{where}{kernels}")
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("loss {task.fields[loss]:.4f}"), TimeRemainingColumn(),
                                  console=self.console, transient=True)
