@@ -23,9 +23,8 @@ import os
 
 import numba
 
-# Sleep, don't spin, between parallel regions: with spinning OpenMP threads a
-# step slowed 10x whenever another process (or the TUI's thread) held a core.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# No OMP_WAIT_POLICY here: it is process-wide, and PASSIVE made PyTorch's own
+# OpenMP steps 1.7x slower in the same process (an unfair benchmark peer).
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     # "default" walks this list; workqueue (unsafe) is reached only if neither
