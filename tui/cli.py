@@ -9,10 +9,14 @@ drift apart; a value the form would reject is rejected here the way `fastact tra
 from __future__ import annotations
 
 import argparse
+import importlib
 
-from fastact import activations, train
+from fastact import activations
 from fastact.cli import Parser
 from fastact.trainer import param_flag
+
+# by module path: `fastact.train` the attribute is the training function, not this module
+train = importlib.import_module("fastact.train")
 
 FIELDS = ("epochs", "batch_size", "lr", "optimizer", "seed", "seeds", "dataset", "data_dir", "threads", "prelu")
 
