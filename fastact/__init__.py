@@ -12,10 +12,10 @@ from fastact.optim import SGD, Adam
 
 __version__ = "0.1.0"
 __all__ = ["MLP", "Dense", "SGD", "Adam", "activations", "set_num_threads", "get_num_threads",
-           "fit", "train", "TrainConfig", "load_dataset", "__version__"]
+           "fit", "TrainConfig", "load_dataset", "__version__"]
 
-_LAZY = {"fit": "fastact.trainer", "train": "fastact.trainer", "TrainConfig": "fastact.trainer",
-         "load_dataset": "fastact.data"}
+# Not `train`: that name is the `python -m fastact.train` module.
+_LAZY = {"fit": "fastact.trainer", "TrainConfig": "fastact.trainer", "load_dataset": "fastact.data"}
 
 
 def __getattr__(name):
