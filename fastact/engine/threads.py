@@ -2,12 +2,13 @@
 
 Choices, measured on the 2-core development machine (see docs/ARCHITECTURE.md):
 
-* Numba's threading layer is a thread-safe one, OpenMP first, then TBB (PyPI's
-  ``tbb``): the default ``workqueue`` layer is not thread-safe and deadlocks
-  when a UI worker thread and the main thread both launch parallel kernels.
-  OpenMP over TBB because a 2-tile ``prange`` ran serially under TBB (its
-  sleeping workers did not steal in time): forward at batch 1024 took
-  9.6 ms under TBB vs 4.5 ms under OpenMP.
+* Numba's threading layer is a thread-safe one, TBB (PyPI's ``tbb``) first,
+  then OpenMP: the default ``workqueue`` layer is not thread-safe and
+  deadlocks when a UI worker thread and the main thread both launch parallel
+  kernels. On a quiet machine TBB and OpenMP ran a training step equally fast
+  (784-512-10, batch 128: 1.47-1.50 vs 1.58-1.59 ms; batch 1024: 10.5-11.3 vs
+  11.3-11.4 ms); with another process busy, GNU OpenMP's spinning threads
+  made steps up to 10x slower, TBB's degraded gracefully.
 * SciPy's OpenBLAS, which the kernels call per tile, is pinned to one thread.
   Parallelism comes from ``prange`` over tiles; OpenBLAS's own pthreads
   spinning against Numba's threads made steps up to 4x slower.
@@ -28,8 +29,8 @@ import numba
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     # "default" walks this list; workqueue (unsafe) is reached only if neither
-    # libgomp nor the `tbb` dependency can load, and `threading_layer()` says so.
-    numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
+    # the `tbb` dependency nor libgomp can load, and `threading_layer()` says so.
+    numba.config.THREADING_LAYER_PRIORITY = ["tbb", "omp", "workqueue"]
     numba.config.THREADING_LAYER = "default"
 
 _pinned = False
