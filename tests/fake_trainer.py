@@ -11,9 +11,8 @@ import threading
 import time
 import zlib
 
-
 # The data types are the real trainer's: only the training itself is faked.
-from fastact.trainer import Callbacks, EpochRecord, RunResult, TrainConfig  # noqa: E402,F401
+from fastact.trainer import Callbacks, EpochRecord, RunResult, TrainConfig  # noqa: F401
 
 
 N_BATCHES = 4
