@@ -1,0 +1,67 @@
+"""The report: GEMM FLOPs of each operation, the ratio table, and its rich rendering."""
+
+from __future__ import annotations
+
+import math
+
+from fastact.benchmarks.config import N_CLASSES, OPS, _check_choice
+from fastact.benchmarks.timing import BenchResult
+
+
+def step_flops(batch: int, n_in: int, n_out: int, n_classes: int = N_CLASSES) -> int:
+    """Multiply-add FLOPs of one training step (2 per FMA); the input layer computes no dx."""
+    forward = 2 * batch * (n_in * n_out + n_out * n_classes)
+    backward = 2 * batch * (2 * n_out * n_classes + n_in * n_out)
+    return forward + backward
+
+
+def op_flops(op: str, batch: int, n_in: int, n_out: int) -> int:
+    """Multiply-add FLOPs of one call of ``op``: the GEMMs only (element-wise work is not counted)."""
+    _check_choice("op", op, OPS)
+    if op == "step":
+        return step_flops(batch, n_in, n_out)
+    gemms = 1 if op == "forward" else 2  # backward: dw = x.T @ dz and dx = dz @ w.T
+    return 2 * batch * n_in * n_out * gemms
+
+
+def ratio_table(results: list[BenchResult]) -> list[dict]:
+    """One row per (op, act, batch, shape): each impl's median in ms and peer / fastact ratios."""
+    rows: dict[tuple, dict] = {}
+    for r in results:
+        key = (r.op, r.act, r.batch, r.n_in, r.n_out)
+        row = rows.setdefault(key, {"op": r.op, "act": r.act, "batch": r.batch, "n_in": r.n_in,
+                                    "n_out": r.n_out, "fastact_ms": None, "numpy_ms": None,
+                                    "torch_ms": None, "notes": []})
+        ms = r.median_s * 1e3 if math.isfinite(r.median_s) else None
+        row[f"{r.impl}_ms"] = ms
+        if r.note:
+            row["notes"].append(r.note)
+    for row in rows.values():
+        for peer in ("numpy", "torch"):
+            f, p = row["fastact_ms"], row[f"{peer}_ms"]
+            row[f"{peer}_ratio"] = p / f if f and p else None
+    return list(rows.values())
+
+
+def render_table(rows: list[dict], title: str = "fastact benchmarks (median ms; ratio = peer / fastact)",
+                 peak: dict | None = None):
+    """A rich Table of `ratio_table` rows, with fastact's share of ``peak`` (GEMM FLOPs) if given."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("op", "act", "batch", "shape", "fastact", "numpy", "torch", "numpy/fa", "torch/fa"):
+        table.add_column(col, justify="left" if col in ("op", "act") else "right")
+    if peak:
+        table.add_column("% peak", justify="right")
+    fmt = lambda v, d=3: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
+    for r in rows:
+        cells = [r["op"], r["act"], str(r["batch"]), f"{r['n_in']}x{r['n_out']}", fmt(r["fastact_ms"]),
+                 fmt(r["numpy_ms"]), fmt(r["torch_ms"]), fmt(r["numpy_ratio"], 2), fmt(r["torch_ratio"], 2)]
+        if peak:
+            share = None
+            if r["fastact_ms"]:
+                share = 100 * op_flops(r["op"], r["batch"], r["n_in"], r["n_out"]) / (r["fastact_ms"] * 1e-3) \
+                    / (peak["gflops"] * 1e9)
+            cells.append(fmt(share, 1))
+        table.add_row(*cells)
+    return table
