@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fastact import activations, cli
+from clirun import run_cli
 from idxgen import write_idx_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,13 +25,7 @@ def data_dir(tmp_path_factory):
     return str(d)
 
 
-def run(capsys, *argv):
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+run = run_cli
 
 
 def small(data_dir, out):

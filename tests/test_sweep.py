@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from fastact import activations, cli, sweep
+from fastact import activations, sweep
 from fastact.trainer import TrainConfig
+from clirun import run_cli
 from idxgen import write_idx_dataset
 
 
@@ -79,13 +80,7 @@ def test_choose_executor_rule():
         sweep.choose_executor(big, "0")
 
 
-def run(capsys, *argv):
-    try:
-        code = cli.main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+run = run_cli
 
 
 def test_leaky_slope_sweep_with_seeds_end_to_end(capsys, data_dir, tmp_path):
