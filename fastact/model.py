@@ -59,6 +59,8 @@ class MLP:
             for i in range(n_hidden)
         ]
         self.layers.append(Dense(sizes[-2], sizes[-1], "linear", self.dtype, rng, index=n_hidden, seed=self.seed))
+        # Built once: the arrays are fixed for the model's life (load() writes into them).
+        self._params = [p for layer in self.layers for p in layer.parameters()]
         self._cap = 0
 
     @property
@@ -66,7 +68,7 @@ class MLP:
         return self.sizes[-1]
 
     def parameters(self) -> list[Parameter]:
-        return [p for layer in self.layers for p in layer.parameters()]
+        return list(self._params)
 
     def _reserve(self, batch: int) -> None:
         if batch > self._cap:
@@ -129,7 +131,7 @@ class MLP:
         if not math.isfinite(total):
             return total, correct
         self.backward()
-        optimizer.step(self.parameters())
+        optimizer.step(self._params)
         return total, correct
 
     def evaluate(self, x: np.ndarray, labels: np.ndarray, batch_size: int = 1024) -> tuple[float, float]:
