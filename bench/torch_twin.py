@@ -24,17 +24,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+#: activation name -> the torch module of the twin, given ``torch.nn`` and the layer width
+TWIN = {
+    "linear": lambda nn, w: nn.Identity(), "softplus": lambda nn, w: nn.Softplus(),
+    "sigmoid": lambda nn, w: nn.Sigmoid(), "relu": lambda nn, w: nn.ReLU(),
+    "leaky_relu": lambda nn, w: nn.LeakyReLU(0.3), "prelu": lambda nn, w: nn.PReLU(w, 0.25),
+    "rrelu": lambda nn, w: nn.RReLU(1 / 8, 1 / 3), "tanh": lambda nn, w: nn.Tanh(), "elu": lambda nn, w: nn.ELU(),
+    "selu": lambda nn, w: nn.SELU(), "gelu": lambda nn, w: nn.GELU(),
+    "gelu_tanh": lambda nn, w: nn.GELU(approximate="tanh"), "silu": lambda nn, w: nn.SiLU(),
+    "mish": lambda nn, w: nn.Mish(),
+}
+
+
 def make_act(torch, name: str, width: int):
-    nn = torch.nn
-    table = {
-        "linear": nn.Identity, "softplus": nn.Softplus, "sigmoid": nn.Sigmoid, "relu": nn.ReLU,
-        "leaky_relu": lambda: nn.LeakyReLU(0.3), "prelu": lambda: nn.PReLU(width, 0.25),
-        "rrelu": lambda: nn.RReLU(1 / 8, 1 / 3), "tanh": nn.Tanh, "elu": nn.ELU, "selu": nn.SELU,
-        "gelu": nn.GELU, "gelu_tanh": lambda: nn.GELU(approximate="tanh"), "silu": nn.SiLU, "mish": nn.Mish,
-    }
-    if name not in table:
-        raise SystemExit(f"torch_twin: error: --act must be one of {', '.join(table)}. Received: act={name!r}")
-    return table[name]()
+    if name not in TWIN:
+        raise SystemExit(f"torch_twin: error: --act must be one of {', '.join(TWIN)}. Received: act={name!r}")
+    return TWIN[name](torch.nn, width)
 
 
 def evaluate(torch, model, x, y, batch=1024):

@@ -2,20 +2,24 @@
 
 >>> import fastact
 >>> model = fastact.MLP([784, 512, 10], act="rrelu")
+
+The public API, by layer (see docs/ARCHITECTURE.md): `MLP`, `Dense`, `SGD`, `Adam` and
+`activations` (the network), `load_dataset` and `Dataset` (data), `fit`, `train` and
+`TrainConfig` (training), `set_num_threads` / `get_num_threads` (the engine's threads).
 """
 
 from fastact.engine.threads import get_num_threads, set_num_threads  # noqa: I001  (sets the threading layer first)
 from fastact import activations
-from fastact.layers import Dense
-from fastact.model import MLP
-from fastact.optim import SGD, Adam
+from fastact._version import __version__
+from fastact.errors import SettingsError
+from fastact.nn import MLP, SGD, Adam, Dense
 
-__version__ = "0.1.0"
-__all__ = ["MLP", "Dense", "SGD", "Adam", "activations", "set_num_threads", "get_num_threads",
-           "fit", "TrainConfig", "load_dataset", "__version__"]
+__all__ = ["MLP", "Dense", "SGD", "Adam", "activations", "set_num_threads", "get_num_threads", "SettingsError",
+           "fit", "TrainConfig", "load_dataset", "Dataset", "__version__"]
 
-# Not `train`: that name is the `python -m fastact.train` module.
-_LAZY = {"fit": "fastact.trainer", "TrainConfig": "fastact.trainer", "load_dataset": "fastact.data"}
+# `fastact.train` is the `python -m fastact.train` module, not a function: `fastact.fit` trains.
+_LAZY = {"fit": "fastact.training", "TrainConfig": "fastact.training", "load_dataset": "fastact.data",
+         "Dataset": "fastact.data"}
 
 
 def __getattr__(name):

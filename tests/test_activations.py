@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from fastact import activations
+
 import naive
 
 ALL = activations.names("every")

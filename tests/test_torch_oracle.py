@@ -17,8 +17,9 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-import naive  # noqa: E402
 from fastact import activations  # noqa: E402
+
+import naive  # noqa: E402
 
 ALL = activations.names("every")
 DTYPES = ["float32", "float64"]

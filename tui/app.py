@@ -46,7 +46,7 @@ class FastactApp(App):
     @property
     def trainer(self):
         if self._trainer is None:
-            self._trainer = importlib.import_module("fastact.trainer")
+            self._trainer = importlib.import_module("fastact.training")
         return self._trainer
 
     @property

@@ -1,8 +1,10 @@
 """Form text -> trainer configs, with one error message per field (no widgets here).
 
-Every message names the bad value, as the CLI does: ``epochs must be a positive integer.
-Received: epochs='ab'``. Activation parameters are checked by the activation table itself
-(`Activation.resolve`), so the TUI and the engine can never disagree about what is valid.
+The form only turns text into typed values (``epochs must be an integer. Received:
+epochs='ab'``); every rule is the library's: `TrainConfig.problems` returns one
+`fastact.errors.SettingsError` per broken rule, and `field_id` names the form field it marks
+(activation parameters included: ``rrelu.lower`` -> ``p-rrelu-lower``). The TUI and the
+engine can never disagree about what is valid.
 """
 
 from __future__ import annotations
@@ -11,13 +13,22 @@ import re
 from dataclasses import dataclass, field
 
 from fastact import activations
+from fastact.errors import SettingsError
+from fastact.training import TrainConfig
+from fastact.training.config import check_seeds
 
-OPTIMIZERS = ("adam", "adamw", "sgd")
-PRELU_MODES = ("unit", "shared")
-# form field id -> the CLI flag that `TrainConfig.validate()` names in its messages
-FLAGS = {"hidden": "--hidden", "epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr",
-         "optimizer": "--optimizer", "seed": "--seed", "seeds": "--seeds", "threads": "--threads",
-         "dataset": "--dataset", "data_dir": "--data-dir", "prelu": "--prelu"}
+#: the form's text fields and selects, by TrainConfig field name (plus ``seeds``)
+FIELDS = ("hidden", "epochs", "batch_size", "lr", "optimizer", "seed", "seeds", "threads", "dataset", "data_dir",
+          "prelu")
+
+
+def defaults() -> dict[str, str]:
+    """Each field's initial text, from `TrainConfig`'s defaults (``seeds``: 1, ``threads``: blank = all)."""
+    d = TrainConfig()
+    text = {k: "" if getattr(d, k) is None else str(getattr(d, k)) for k in FIELDS if k != "seeds"}
+    text["hidden"] = " ".join(str(h) for h in d.hidden)
+    text["seeds"] = "1"
+    return {k: text[k] for k in FIELDS}
 
 
 @dataclass
@@ -36,48 +47,45 @@ def param_fields() -> list[tuple[str, activations.Param]]:
     return [(a.name, p) for a in activations.ACTIVATIONS.values() for p in a.params]
 
 
-def _int(errors, key, text, low, blank_ok=False):
+def param_id(act: str, param: str) -> str:
+    return f"p-{act}-{param}"
+
+
+def field_id(name: str) -> str:
+    """The form field a library field is shown under (``general`` for settings the form lacks)."""
+    if "." in name:
+        act, param = name.split(".", 1)
+        return param_id(act, param)
+    return name if name in FIELDS else "general"
+
+
+def _typed(errors: dict, key: str, text: str, kind, blank_ok: bool = False):
     text = text.strip()
     if blank_ok and not text:
         return None
     try:
-        value = int(text)
+        return kind(text)
     except ValueError:
-        value = None
-    if value is None or value < low:
-        rule = "a positive integer" if low == 1 else f"an integer >= {low}"
-        errors[key] = f"{key} must be {rule}" + (" or blank" if blank_ok else "") + f". Received: {key}={text!r}"
-    return value
-
-
-def _float(errors, key, text, positive=False):
-    try:
-        value = float(text.strip())
-    except ValueError:
-        errors[key] = f"{key} must be a number. Received: {key}={text.strip()!r}"
+        what = "an integer" if kind is int else "a number"
+        errors[key] = f"{key} must be {what}" + (" or blank" if blank_ok else "") + f". Received: {key}={text!r}"
         return None
-    if positive and not value > 0:
-        errors[key] = f"{key} must be > 0. Received: {key}={text.strip()!r}"
-    return value
 
 
-def parse_hidden(errors, text):
+def parse_hidden(errors: dict, text: str):
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
     try:
-        sizes = tuple(int(p) for p in parts)
+        return tuple(int(p) for p in parts)
     except ValueError:
-        sizes = ()
-    if not sizes or min(sizes) < 1:
-        errors["hidden"] = ("hidden sizes must be positive integers separated by spaces or commas. "
+        errors["hidden"] = ("hidden sizes must be integers separated by spaces or commas. "
                             f"Received: hidden={text.strip()!r}")
-    return sizes
+        return ()
 
 
 def config_key(config) -> tuple:
     return (config.act, config.seed, tuple(config.hidden), tuple(sorted(config.act_params.items())))
 
 
-def build(trainer, values: dict[str, str], acts: list[str], params: dict[tuple[str, str], str],
+def build(values: dict[str, str], acts: list[str], params: dict[tuple[str, str], str],
           base: dict | None = None) -> FormResult:
     """Parse the form: one config per (activation, seed), labels to show them under."""
     res, errors = FormResult(), {}
@@ -85,39 +93,32 @@ def build(trainer, values: dict[str, str], acts: list[str], params: dict[tuple[s
         errors["acts"] = "tick at least one activation. Received: act=[]"
     common = dict(base or {})
     common["hidden"] = parse_hidden(errors, values["hidden"])
-    common["epochs"] = _int(errors, "epochs", values["epochs"], 1)
-    common["batch_size"] = _int(errors, "batch_size", values["batch_size"], 1)
-    common["lr"] = _float(errors, "lr", values["lr"], positive=True)
-    common["optimizer"] = values["optimizer"]
-    common["prelu"] = values["prelu"]
-    seed = _int(errors, "seed", values["seed"], 0)
-    n_seeds = _int(errors, "seeds", values["seeds"], 1)
-    common["threads"] = _int(errors, "threads", values["threads"], 1, blank_ok=True)
-    common["dataset"] = values["dataset"].strip() or "auto"
-    common["data_dir"] = values["data_dir"].strip() or None
-    act_params = {}
-    for act in acts:
-        given = {}
-        for name, p in param_fields():
-            if name == act and params.get((act, p.name), "").strip():
-                given[p.name] = _float(errors, f"p-{act}-{p.name}", params[(act, p.name)])
-        if not any(k.startswith(f"p-{act}-") for k in errors):
-            try:
-                activations.get(act).resolve(**given)
-            except ValueError as exc:
-                errors[f"params-{act}"] = str(exc)
-        act_params[act] = given
+    for key in ("epochs", "batch_size"):
+        common[key] = _typed(errors, key, values[key], int)
+    common["lr"] = _typed(errors, "lr", values["lr"], float)
+    common["threads"] = _typed(errors, "threads", values["threads"], int, blank_ok=True)
+    common.update(optimizer=values["optimizer"], prelu=values["prelu"], dataset=values["dataset"].strip() or "auto",
+                  data_dir=values["data_dir"].strip() or None)
+    seed = _typed(errors, "seed", values["seed"], int)
+    n_seeds = _typed(errors, "seeds", values["seeds"], int)
+    if n_seeds is not None:
+        try:
+            check_seeds(n_seeds)
+        except SettingsError as exc:
+            errors["seeds"] = str(exc)
+    act_params = {act: {p.name: _typed(errors, param_id(act, p.name), params[(act, p.name)], float)
+                        for a, p in param_fields() if a == act and params.get((act, p.name), "").strip()}
+                  for act in acts}
     if errors:
         res.errors = errors
         return res
     for act in acts:
         for s in range(seed, seed + n_seeds):
-            cfg = trainer.TrainConfig(**common, act=act, seed=s, act_params=dict(act_params[act]))
-            try:
-                cfg.validate()
-            except ValueError as exc:
-                key = next((k for k, flag in FLAGS.items() if flag in str(exc)), "general")
-                res.errors.setdefault(key, str(exc))
+            cfg = TrainConfig(**common, act=act, seed=s, act_params=dict(act_params[act]))
+            for problem in cfg.problems():
+                errors.setdefault(field_id(problem.field), str(problem))
+            if errors:
+                res.errors = errors
                 return res
             res.configs.append(cfg)
             res.labels.append(act if n_seeds == 1 else f"{act}/s{s}")

@@ -28,13 +28,13 @@ class BatchProgress(Message):
 @dataclass
 class EpochDone(Message):
     label: str
-    record: Any  # fastact.trainer.EpochRecord
+    record: Any  # fastact.training.EpochRecord
 
 
 @dataclass
 class RunFinished(Message):
     label: str
-    result: Any  # fastact.trainer.RunResult
+    result: Any  # fastact.training.RunResult
 
 
 @dataclass

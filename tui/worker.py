@@ -1,4 +1,4 @@
-"""The bridge between `fastact.trainer` callbacks (called in the training thread) and the UI.
+"""The bridge between `fastact.training` callbacks (called in the training thread) and the UI.
 
 Each callback becomes one message posted to ``target``. Per-batch messages are throttled to
 at most one every ``min_interval`` seconds: a 60k-sample epoch has ~470 batches, and one

@@ -30,21 +30,20 @@ Modules: `config` (implementations, operations, shared defaults), `peers` (NumPy
 activations), `noise` (RReLU's counter stream), `reference` (inputs, fastact's weights and
 case), `peer_cases` (NumPy and torch cases), `cases` (`make_case`, `agreement`), `timing`
 (`pinned_threads`, `time_rounds`, `run`), `report` (FLOPs, ratio table), `machine` (FMA
-peak, environment), `cli` (``fastact bench``), `epoch` (one epoch end to end), `memory`
+peak, environment), `epoch` (one epoch end to end), `memory`
 (peak memory of a short run).
 """
 
-from fastact.benchmarks.config import IMPLS, N_CLASSES, OPS, SGD_LR
-from fastact.benchmarks.peers import NUMPY_ACTS, TORCH_ACTS, available_impls, missing, torch_available
-from fastact.benchmarks.noise import counter_uniform, rrelu_slopes
-from fastact.benchmarks.reference import Case
 from fastact.benchmarks.cases import agreement, make_case
-from fastact.benchmarks.timing import BenchResult, pinned_threads, run, summarize, time_rounds
-from fastact.benchmarks.report import op_flops, ratio_table, render_table, step_flops
-from fastact.benchmarks.machine import environment, fma_peak, measure_blas_peak
-from fastact.benchmarks.cli import add_arguments, run_cli
+from fastact.benchmarks.config import IMPLS, N_CLASSES, OPS, SGD_LR
 from fastact.benchmarks.epoch import epoch_data, epoch_runner, trainer_epochs
+from fastact.benchmarks.machine import environment, fma_peak, measure_blas_peak
 from fastact.benchmarks.memory import peak_memory
+from fastact.benchmarks.noise import counter_uniform, rrelu_slopes
+from fastact.benchmarks.peers import NUMPY_ACTS, TORCH_ACTS, available_impls, missing, torch_available
+from fastact.benchmarks.reference import Case
+from fastact.benchmarks.report import op_flops, ratio_table, render_table, step_flops
+from fastact.benchmarks.timing import BenchResult, pinned_threads, run, summarize, time_rounds
 
 __all__ = [
     "IMPLS", "OPS", "N_CLASSES", "SGD_LR", "BenchResult",
@@ -54,7 +53,6 @@ __all__ = [
     "pinned_threads", "time_rounds", "summarize", "run",
     "step_flops", "op_flops", "ratio_table", "render_table",
     "fma_peak", "measure_blas_peak", "environment",
-    "add_arguments", "run_cli",
     "epoch_data", "epoch_runner", "trainer_epochs",
     "peak_memory",
 ]

@@ -6,10 +6,10 @@ from typing import Callable
 
 import numpy as np
 
-import fastact
 from fastact.benchmarks.config import N_CLASSES, _check_choice
 from fastact.benchmarks.peers import TORCH_ACTS
 from fastact.benchmarks.reference import _params_of
+from fastact.nn import MLP, Adam
 
 
 def epoch_data(n: int = 60_000, n_in: int = 784, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -30,9 +30,9 @@ def epoch_runner(impl: str, x: np.ndarray, y: np.ndarray, act: str = "relu", bat
     """
     _check_choice("impl", impl, ("fastact", "torch"))
     n = x.shape[0]
-    model = fastact.MLP([x.shape[1], hidden, N_CLASSES], act, seed=seed)
+    model = MLP([x.shape[1], hidden, N_CLASSES], act, seed=seed)
     if impl == "fastact":
-        opt = fastact.Adam(lr=lr)
+        opt = Adam(lr=lr)
         rng = np.random.default_rng(seed)
 
         def epoch():
@@ -75,13 +75,13 @@ def epoch_runner(impl: str, x: np.ndarray, y: np.ndarray, act: str = "relu", bat
 
 def trainer_epochs(x: np.ndarray, y: np.ndarray, act: str = "relu", batch: int = 128, epochs: int = 2,
                    n_val: int = 6_000, seed: int = 0, threads: int | None = None) -> list:
-    """`fastact.trainer.train` on ``x, y`` (plus ``n_val`` generated validation rows): its `EpochRecord` s.
+    """`fastact.training.train` on ``x, y`` (plus ``n_val`` generated validation rows): its `EpochRecord` s.
 
     This is the end-to-end path users run (prefetching, per-batch callbacks, validation after
     each epoch, Adam at lr 1e-3); ``n / samples_per_s`` of a record is its training time.
     """
     from fastact.data import Dataset
-    from fastact.trainer import TrainConfig, train
+    from fastact.training import TrainConfig, train
 
     xv, yv = epoch_data(n_val + 1_000, x.shape[1], seed + 1)
     ds = Dataset(name="generated", source="fastact.benchmarks.epoch_data",

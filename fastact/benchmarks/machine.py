@@ -8,10 +8,10 @@ import statistics
 
 import numpy as np
 
-import fastact
 # `torch_available` is looked up on the package at call time, so patching
 # `benchmarks.torch_available` (as the tests do) reaches this module too.
 from fastact import benchmarks as _package
+from fastact._version import __version__
 from fastact.benchmarks.timing import time_rounds
 from fastact.engine import threads as engine_threads
 
@@ -97,7 +97,7 @@ def environment(torch: bool | None = None) -> dict:
         "cpu": {"model": cpu["model"], "mhz": cpu["mhz"], "logical_cpus": os.cpu_count(),
                 "simd": sorted(f for f in cpu["flags"] if f in ("avx2", "fma", "avx512f", "avx512_bf16"))},
         "python": platform.python_version(), "numpy": np.__version__,
-        "fastact": {"version": fastact.__version__, "numba_threads": fastact.get_num_threads(),
+        "fastact": {"version": __version__, "numba_threads": engine_threads.get_num_threads(),
                     "numba_max_threads": engine_threads.max_threads(),
                     "threading_layer": engine_threads.threading_layer()},
         "blas": blas,

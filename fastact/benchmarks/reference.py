@@ -8,8 +8,8 @@ from typing import Callable
 
 import numpy as np
 
-import fastact
 from fastact.benchmarks.config import N_CLASSES, SGD_LR
+from fastact.nn import MLP, SGD, Dense
 
 
 class Case:
@@ -41,8 +41,8 @@ class _FastactCase(Case):
     def __init__(self, op, act, batch, n_in, n_out, seed, act_params):
         self.x, self.dy, self.labels = _inputs(batch, n_in, n_out, seed)
         if op == "step":
-            self.model = fastact.MLP([n_in, n_out, N_CLASSES], act, seed=seed, **act_params)
-            self.opt = fastact.SGD(lr=SGD_LR)
+            self.model = MLP([n_in, n_out, N_CLASSES], act, seed=seed, **act_params)
+            self.opt = SGD(lr=SGD_LR)
             self.loss = math.nan
 
             def step():
@@ -51,7 +51,7 @@ class _FastactCase(Case):
 
             self.fn = step
         else:
-            self.layer = fastact.Dense(n_in, n_out, act, rng=np.random.default_rng(seed), seed=seed, **act_params)
+            self.layer = Dense(n_in, n_out, act, rng=np.random.default_rng(seed), seed=seed, **act_params)
             if op == "forward":
                 self.fn = lambda: self.layer.forward(self.x, training=True)
             else:
@@ -83,7 +83,7 @@ class _FastactCase(Case):
 def _reference(op, act, n_in, n_out, seed, act_params):
     """fastact's initial weights (and resolved parameters) for the peers to start from."""
     if op == "step":
-        m = fastact.MLP([n_in, n_out, N_CLASSES], act, seed=seed, **act_params)
+        m = MLP([n_in, n_out, N_CLASSES], act, seed=seed, **act_params)
         return [(lyr.w.copy(), lyr.b.copy()) for lyr in m.layers], _params_of(act, m.layers[0])
-    layer = fastact.Dense(n_in, n_out, act, rng=np.random.default_rng(seed), seed=seed, **act_params)
+    layer = Dense(n_in, n_out, act, rng=np.random.default_rng(seed), seed=seed, **act_params)
     return [(layer.w.copy(), layer.b.copy())], _params_of(act, layer)

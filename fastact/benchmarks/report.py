@@ -45,18 +45,23 @@ def ratio_table(results: list[BenchResult]) -> list[dict]:
 
 def render_table(rows: list[dict], title: str = "fastact benchmarks (median ms; ratio = peer / fastact)",
                  peak: dict | None = None):
-    """A rich Table of `ratio_table` rows, with fastact's share of ``peak`` (GEMM FLOPs) if given."""
+    """A rich Table of `ratio_table` rows, with fastact's share of ``peak`` (GEMM FLOPs) if given.
+
+    A peer that was not measured in any row (torch not installed, ``--impls`` without it)
+    has no columns.
+    """
     from rich.table import Table
 
+    peers = [p for p in ("numpy", "torch") if any(r[f"{p}_ms"] is not None for r in rows)]
     table = Table(title=title)
-    for col in ("op", "act", "batch", "shape", "fastact", "numpy", "torch", "numpy/fa", "torch/fa"):
-        table.add_column(col, justify="left" if col in ("op", "act") else "right")
+    for col in ("op", "act", "batch", "shape", "fastact", *peers, *(f"{p}/fa" for p in peers)):
+        table.add_column(col, justify="left" if col in ("op", "act") else "right", no_wrap=True)
     if peak:
-        table.add_column("% peak", justify="right")
+        table.add_column("% peak", justify="right", no_wrap=True)
     fmt = lambda v, d=3: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
     for r in rows:
         cells = [r["op"], r["act"], str(r["batch"]), f"{r['n_in']}x{r['n_out']}", fmt(r["fastact_ms"]),
-                 fmt(r["numpy_ms"]), fmt(r["torch_ms"]), fmt(r["numpy_ratio"], 2), fmt(r["torch_ratio"], 2)]
+                 *(fmt(r[f"{p}_ms"]) for p in peers), *(fmt(r[f"{p}_ratio"], 2) for p in peers)]
         if peak:
             share = None
             if r["fastact_ms"]:

@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from fastact import activations
+
 # `torch_available` is looked up on the package at call time, so patching
 # `benchmarks.torch_available` (as the tests do) reaches this module too.
 from fastact import benchmarks as _package

@@ -23,8 +23,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from scipy.linalg import cython_blas
 
-from fastact._jit import DISABLE_JIT, scalar
-
+from fastact.engine.jit import DISABLE_JIT, scalar
 
 
 def _capsule_address(name: str) -> int:
@@ -122,3 +121,12 @@ def backend_info() -> dict:
                     "architecture": lib.get("architecture"), "filepath": lib.get("filepath"),
                     "via": "scipy.linalg.cython_blas"}
     return {"library": "unknown", "via": "scipy.linalg.cython_blas"}
+
+
+def backend_name() -> str:
+    """``"openblas 0.3.30 Haswell"``: `backend_info` in one line (``"unknown"`` if it cannot be read)."""
+    try:
+        info = backend_info()
+    except Exception:  # noqa: BLE001 (informational only: never fail a run over it)
+        return "unknown"
+    return " ".join(str(info[k]) for k in ("library", "version", "architecture") if info.get(k)) or "unknown"

@@ -1,8 +1,8 @@
 """Fused dense + activation kernels, forward and backward.
 
-Forward, for a batch ``x`` (B, K), weights ``w`` (K, N), bias (N,)::
+Forward, for a batch ``x`` (B, K), weights ``w`` (K, N), bias ``b`` (N,)::
 
-    z = x @ w + bias,   y = act(z)
+    z = x @ w + b,   y = act(z)
 
 The output is cut into a fixed grid of tiles (``tm`` rows x ``tn`` columns,
 chosen from the shape only). ``prange`` hands tiles to threads; each tile is
@@ -16,7 +16,7 @@ Backward, from ``dy`` (B, N)::
     dz = dy * act'(z, y)           (phase A, per row tile, all columns)
     dx = dz @ w.T                  (phase A, same row tile, still in cache)
     db = sum_rows dz               (per-row-tile partials, reduced in tile order)
-    dalpha = sum_rows dy * dy/da   (PReLU; per-row-tile partials likewise)
+    dalpha = sum_rows dy * dy/dalpha  (a learnable parameter; per-row-tile partials likewise)
     dw = x.T @ dz                  (phase B, a fixed grid of (K, N) tiles)
 
 Because the tiling depends only on the shapes and every reduction runs in a
@@ -29,23 +29,30 @@ Kernels are specialised per activation: `kernels_for` rebinds the templates'
 formula into the loop and LLVM vectorises it (a call left in the loop, as
 first-class functions or a runtime ``code`` switch gave, measured 5-15x
 slower for ELU, SiLU, Softplus). Each activation compiles on first use and is
-cached on disk under its own name (``forward_relu``, ``backward_relu``).
+cached on disk under a name that carries a digest of every source it inlines
+(``forward_relu_<digest>``), so editing a formula or ``mathfn`` recompiles.
+
+Argument names follow the table's vocabulary: ``alpha`` (N,) holds each unit's
+learnable parameter (read only when the entry has one), ``c`` is the tuple of
+the entry's constant parameters, ``key`` the RNG stream of this (seed, step,
+layer) (`fastact.engine.rng`).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
+import functools
+import hashlib
 import types
+from pathlib import Path
 
-from fastact._jit import kernel, parallel, prange
-from fastact.activations import Activation
 from fastact.engine.blas import gemm
+from fastact.engine.jit import kernel, parallel, prange
 from fastact.engine.rng import uniform
 
 # Template globals, rebound per activation by `kernels_for`.
 ACT_FORWARD = ACT_BACKWARD = ACT_PARAM_GRAD = None
 ACT_RANDOM = ACT_LEARNABLE = False
+EPILOGUE_FORWARD = EPILOGUE_BACKWARD = None
 
 #: Rows per tile of the element-wise backward pass (its partial sums).
 EPI_ROWS = 64
@@ -82,7 +89,7 @@ def _grid(m, n, parts):
     return br, bc, (m + br - 1) // br, (n + bc - 1) // bc
 
 
-def _epilogue_forward(z, y, bias, a, b, key, training, r0, r1, c0, c1):
+def _epilogue_forward(z, y, b, alpha, c, key, training, r0, r1, c0, c1):
     # Full C-contiguous arrays plus index ranges (not tile views): unit stride
     # is then known at compile time and the inner loop vectorises. `z` is only
     # read (an in-place update measured unvectorised), so it keeps x @ w
@@ -93,11 +100,12 @@ def _epilogue_forward(z, y, bias, a, b, key, training, r0, r1, c0, c1):
         base = i * n_cols
         for j in range(c0, c1):
             u = uniform(key, base + j) if sample else 0.5
-            y[i, j] = ACT_FORWARD(z[i, j] + bias[j], a[j], b, u)
+            al = alpha[j] if ACT_LEARNABLE else 0.0
+            y[i, j] = ACT_FORWARD(z[i, j] + b[j], al, c, u)
 
 
-def _forward(x, w, bias, a, b, key, training, z, y, parts):
-    """z <- x @ w; y <- act(z + bias). Writes into ``z`` and ``y`` (B, N)."""
+def _forward(x, w, b, alpha, c, key, training, z, y, parts):
+    """z <- x @ w; y <- act(z + b). Writes into ``z`` and ``y`` (B, N)."""
     n_rows, n_cols = z.shape
     ntr, ntc, tm, tn = _grid(n_rows, n_cols, parts)
     for t in prange(ntr * ntc):
@@ -106,10 +114,10 @@ def _forward(x, w, bias, a, b, key, training, z, y, parts):
         r1 = min(r0 + tm, n_rows)
         c1 = min(c0 + tn, n_cols)
         gemm(x[r0:r1], w[:, c0:c1], z[r0:r1, c0:c1])
-        EPILOGUE_FORWARD(z, y, bias, a, b, key, training, r0, r1, c0, c1)
+        EPILOGUE_FORWARD(z, y, b, alpha, c, key, training, r0, r1, c0, c1)
 
 
-def _epilogue_backward(dy, z, bias, y, dz, a, b, key, training, r0, r1, db_part, da_part):
+def _epilogue_backward(dy, z, b, y, dz, alpha, c, key, training, r0, r1, db_part, da_part):
     n_cols = dz.shape[1]
     sample = ACT_RANDOM and training
     for j in range(n_cols):
@@ -119,15 +127,17 @@ def _epilogue_backward(dy, z, bias, y, dz, a, b, key, training, r0, r1, db_part,
         base = i * n_cols
         for j in range(n_cols):
             u = uniform(key, base + j) if sample else 0.5
-            zz = z[i, j] + bias[j]
-            g = dy[i, j] * ACT_BACKWARD(zz, y[i, j], a[j], b, u)
+            al = alpha[j] if ACT_LEARNABLE else 0.0
+            zz = z[i, j] + b[j]
+            g = dy[i, j] * ACT_BACKWARD(zz, y[i, j], al, c, u)
             dz[i, j] = g
             db_part[j] += g
             if ACT_LEARNABLE:
-                da_part[j] += dy[i, j] * ACT_PARAM_GRAD(zz, y[i, j], a[j], b, u)
+                da_part[j] += dy[i, j] * ACT_PARAM_GRAD(zz, y[i, j], al, c, u)
 
 
-def _backward(x, w, bias, dy, z, y, a, b, key, training, dz, dx, dw, db, da, db_parts, da_parts, need_dx, parts):
+def _backward(x, w, b, dy, z, y, alpha, c, key, training, dz, dx, dw, db, dalpha, db_parts, da_parts, need_dx,
+              parts):
     """Gradients of a fused dense layer; see the module docstring.
 
     ``db_parts``/``da_parts`` are (`n_row_tiles`, N) scratch; ``dx`` is
@@ -139,7 +149,7 @@ def _backward(x, w, bias, dy, z, y, a, b, key, training, dz, dx, dw, db, da, db_
     for t in prange(nte):
         r0 = t * EPI_ROWS
         r1 = min(r0 + EPI_ROWS, n_rows)
-        EPILOGUE_BACKWARD(dy, z, bias, y, dz, a, b, key, training, r0, r1, db_parts[t], da_parts[t])
+        EPILOGUE_BACKWARD(dy, z, b, y, dz, alpha, c, key, training, r0, r1, db_parts[t], da_parts[t])
     # Fixed-order reduction of the per-row-tile partial sums (small: serial).
     for j in range(n_cols):
         sb = 0.0
@@ -148,7 +158,7 @@ def _backward(x, w, bias, dy, z, y, a, b, key, training, dz, dx, dw, db, da, db_
             sb += db_parts[p, j]
             sa += da_parts[p, j]
         db[j] = sb
-        da[j] = sa
+        dalpha[j] = sa
     # One parallel region for every GEMM tile of dw and dx. prange hands each
     # thread a contiguous chunk, so the task count is a multiple of `parts`.
     wr, wc, wtr, wtc = _grid(n_in, n_cols, parts)
@@ -172,7 +182,7 @@ def _backward(x, w, bias, dy, z, y, a, b, key, training, dz, dx, dw, db, da, db_
 
 
 @kernel
-def _zero_grad(z, y, a, b, u):
+def _zero_grad(z, y, alpha, c, u):
     return 0.0
 
 
@@ -186,18 +196,67 @@ def _specialise(template, decorator, name, bindings):
     return decorator(fn)
 
 
-_KERNELS: dict[str, tuple] = {}
+_ENGINE = Path(__file__).resolve().parent
+#: the engine sources a specialised kernel inlines (templates, math, RNG, GEMM binding, presets)
+_INLINED = ("dense.py", "mathfn.py", "rng.py", "blas.py", "jit.py")
 
 
-def kernels_for(act: Activation):
-    """(forward, backward) parallel kernels specialised for one activation."""
-    if act.name not in _KERNELS:
+def source_digest(act) -> str:
+    """12 hex digits of SHA-256 over every source a kernel of ``act`` is compiled from.
+
+    Numba's disk cache checks only the file of the function it caches, so a kernel cached
+    under a fixed name would keep running after an edit to an inlined function. The digest
+    covers the engine files the kernels inline (every ``mathfn*.py`` included) and the
+    activation's own source text (its table module, or the code generated from its formula),
+    so any edit gives the kernel a new name, hence a fresh compile.
+    """
+    h = hashlib.sha256(_engine_digest().encode())
+    h.update(act.name.encode() + b"\0" + act.source.encode())
+    return h.hexdigest()[:12]
+
+
+@functools.cache
+def _engine_digest() -> str:
+    """SHA-256 of the engine files kernels inline, read once per process (as the modules are)."""
+    h = hashlib.sha256()
+    for name in sorted({*_INLINED, *(p.name for p in _ENGINE.glob("mathfn*.py"))}):
+        path = _ENGINE / name
+        if path.is_file():
+            h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _prune_stale(prefix: str, keep: str) -> None:
+    """Delete cache files of ``prefix`` kernels compiled from other sources (best effort)."""
+    for path in (_ENGINE / "__pycache__").glob(f"dense.{prefix}_*"):
+        if keep not in path.name:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+
+_KERNELS: dict[tuple[str, str], tuple] = {}
+
+
+def kernels_for(act):
+    """(forward, backward) parallel kernels specialised for one activation table entry.
+
+    Named ``forward_<name>_<digest>`` / ``backward_<name>_<digest>`` (see `source_digest`)
+    and cached on disk under those names.
+    """
+    digest = source_digest(act)
+    key = (act.name, digest)
+    if key not in _KERNELS:
         bind = {"ACT_FORWARD": act.forward, "ACT_BACKWARD": act.backward,
                 "ACT_PARAM_GRAD": act.param_grad or _zero_grad,
-                "ACT_RANDOM": act.random, "ACT_LEARNABLE": act.learnable}
-        epi_f = _specialise(_epilogue_forward, kernel, f"epilogue_forward_{act.name}", bind)
-        epi_b = _specialise(_epilogue_backward, kernel, f"epilogue_backward_{act.name}", bind)
-        fwd = _specialise(_forward, parallel, f"forward_{act.name}", {"EPILOGUE_FORWARD": epi_f})
-        bwd = _specialise(_backward, parallel, f"backward_{act.name}", {"EPILOGUE_BACKWARD": epi_b})
-        _KERNELS[act.name] = (fwd, bwd)
-    return _KERNELS[act.name]
+                "ACT_RANDOM": act.random, "ACT_LEARNABLE": act.learnable is not None}
+        tag = f"{act.name}_{digest}"
+        epi_f = _specialise(_epilogue_forward, kernel, f"epilogue_forward_{tag}", bind)
+        epi_b = _specialise(_epilogue_backward, kernel, f"epilogue_backward_{tag}", bind)
+        fwd = _specialise(_forward, parallel, f"forward_{tag}", {"EPILOGUE_FORWARD": epi_f})
+        bwd = _specialise(_backward, parallel, f"backward_{tag}", {"EPILOGUE_BACKWARD": epi_b})
+        for kind in ("forward", "backward", "epilogue_forward", "epilogue_backward"):
+            _prune_stale(f"{kind}_{act.name}", digest)
+        _KERNELS[key] = (fwd, bwd)
+    return _KERNELS[key]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from fastact._jit import parallel_exact, prange
+from fastact.engine.jit import parallel_exact, prange
 
 
 @parallel_exact

@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from fastact._jit import scalar
+from fastact.engine.jit import scalar
 
 _LN2_HI = 0.6931471803691238
 _LN2_LO = 1.9082149292705877e-10

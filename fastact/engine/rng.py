@@ -5,7 +5,7 @@ kernel and drawn *again* in backward, so nothing is stored between the two and
 no generator state is shared between threads. Each number is
 
     key   = mix(mix(mix(seed) ^ step) ^ layer)
-    u(i)  = top 24 (float32) or 53 bits of mix(key + (i + 1) * GOLDEN) / 2**bits
+    u(i)  = (top 53 bits of mix(key + (i + 1) * GOLDEN)) / 2**53       (float64, any dtype)
 
 where ``mix`` is SplitMix64's finaliser (Steele, Lea & Flood 2014): SplitMix64
 is exactly this counter-plus-finaliser construction and passes BigCrush.
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastact._jit import scalar
+from fastact.engine.jit import scalar
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

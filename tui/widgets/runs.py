@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Label
 
-from fastact import results
+from fastact.training import runs as results
 from fastact_tui.widgets.charts import SeriesPlot
 from fastact_tui.worker import fmt_pct
 
@@ -58,7 +58,8 @@ class RunsView(Horizontal):
                           fmt_pct(max(vals) if vals else None), fmt_pct(r["summary"].get("test_acc")),
                           r["status"], key=rid)
         self.query_one("#runs-root", Label).update(
-            f"{len(self.runs)} runs in {self.root}/ · enter: plot / unplot" if self.runs else f"No saved runs in {self.root}/ yet")
+            f"{len(self.runs)} runs in {self.root}/ · enter: plot / unplot" if self.runs
+            else f"No saved runs in {self.root}/ yet")
 
     @on(DataTable.RowSelected, "#runs-table")
     def toggle(self, event: DataTable.RowSelected) -> None:

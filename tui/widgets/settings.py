@@ -10,14 +10,14 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 
 from fastact import activations
+from fastact.nn import OPTIMIZERS, PRELU_MODES
 from fastact_tui import form
 
-DEFAULTS = {"hidden": "512", "epochs": "10", "batch_size": "128", "lr": "0.001", "optimizer": "adam",
-            "seed": "0", "seeds": "1", "threads": "", "dataset": "auto", "data_dir": "", "prelu": "unit"}
+DEFAULTS = form.defaults()
 LABELS = {"hidden": "Hidden sizes", "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate",
           "optimizer": "Optimizer", "seed": "Seed", "seeds": "Seeds per act", "threads": "Threads",
           "dataset": "Dataset", "data_dir": "Data dir", "prelu": "PReLU mode"}
-SELECTS = {"optimizer": form.OPTIMIZERS, "prelu": form.PRELU_MODES}
+SELECTS = {"optimizer": OPTIMIZERS, "prelu": PRELU_MODES}
 PLACEHOLDERS = {"threads": "all cores", "data_dir": "auto lookup", "hidden": "e.g. 512 or 256 128"}
 
 
@@ -59,9 +59,8 @@ class SettingsPanel(VerticalScroll):
                     with Horizontal(classes="param"):
                         yield Label(f"{act.name}.{p.name}", classes="plabel")
                         yield Input(self.params.get((act.name, p.name), ""), placeholder=f"{p.default:g}",
-                                    id=f"p-{act.name}-{p.name}", compact=True, tooltip=p.help or p.rule)
-                    yield Static("", id=f"e-p-{act.name}-{p.name}", classes="error")
-                yield Static("", id=f"e-params-{act.name}", classes="error")
+                                    id=form.param_id(act.name, p.name), compact=True, tooltip=p.help or p.rule)
+                    yield Static("", id=f"e-{form.param_id(act.name, p.name)}", classes="error")
         for key in DEFAULTS:
             yield from self._field(key)
         yield Static("", id="e-general", classes="error")
@@ -78,7 +77,8 @@ class SettingsPanel(VerticalScroll):
 
     def read(self):
         values = {k: str(self.query_one(f"#f-{k}").value) for k in DEFAULTS}
-        params = {(a, p.name): self.query_one(f"#p-{a}-{p.name}", Input).value for a, p in form.param_fields()}
+        params = {(a, p.name): self.query_one(f"#{form.param_id(a, p.name)}", Input).value
+                  for a, p in form.param_fields()}
         return values, self.ticked(), params, dict(self.base)
 
     def show_errors(self, errors: dict[str, str]) -> None:
@@ -88,6 +88,9 @@ class SettingsPanel(VerticalScroll):
             err.set_class(key in errors, "shown")
         for key in DEFAULTS:
             self.query_one(f"#f-{key}").set_class(key in errors, "-invalid")
+        for act, p in form.param_fields():
+            key = form.param_id(act, p.name)
+            self.query_one(f"#{key}").set_class(key in errors, "-invalid")
 
     def _show_params(self) -> None:
         ticked = set(self.ticked())

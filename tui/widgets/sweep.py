@@ -1,11 +1,12 @@
-"""The Sweep tab: final train and val accuracy against Leaky ReLU's slope or the depth.
+"""The Sweep tab: final train and val accuracy against any setting `fastact sweep` can vary
+(Leaky ReLU's slope, depth, width, learning rate, every activation parameter), with the same
+values syntax (`fastact.experiments.sweep.parse_values`: ``0:1:0.25``, ``0 0.1 0.5``).
 
-Every other setting (epochs, width, optimizer, seed, data) comes from the Train tab's form,
-so a sweep is the Train setup with one knob turned."""
+Every other setting (epochs, width, optimizer, seeds, data) comes from the Train tab's form, so
+a sweep is the Train setup with one knob turned: the same configs `fastact sweep` builds."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 
 from textual import on, work
@@ -13,72 +14,59 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
+from fastact.errors import SettingsError
+from fastact.experiments.sweep import build_configs, parse_values, targets
 from fastact_tui import form
 from fastact_tui.messages import BatchProgress, JobDone, RunFinished, RunsChanged
 from fastact_tui.widgets.charts import SeriesPlot
 from fastact_tui.worker import fmt_pct, run_training
 
-KINDS = {"slope": ("Leaky ReLU slope", "0 0.01 0.05 0.1 0.2 0.3 0.5"), "depth": ("Depth", "1 2 3 4")}
-
-
-def parse_values(kind: str, text: str) -> list[float]:
-    """The swept values; raises ValueError naming the bad one."""
-    parts = [p for p in text.replace(",", " ").split() if p]
-    if not parts:
-        raise ValueError(f"enter at least one value. Received: values={text!r}")
-    out = []
-    for p in parts:
-        try:
-            v = int(p) if kind == "depth" else float(p)
-        except ValueError:
-            raise ValueError(f"{'depth must be an integer' if kind == 'depth' else 'slope must be a number'}. "
-                             f"Received: {p!r}") from None
-        if v < (1 if kind == "depth" else 0):
-            raise ValueError(f"{kind} must be {'>= 1' if kind == 'depth' else '>= 0'}. Received: {kind}={p}")
-        out.append(v)
-    return out
+TARGETS = targets()
+FIRST = "leaky-slope"
 
 
 class SweepView(Vertical):
     def __init__(self, **kw):
         super().__init__(**kw)
         self.cancel, self.running = threading.Event(), False
-        self.points: dict[str, float] = {}
+        self.values: dict[tuple, float] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="sweep-controls"):
-            yield Select([(v[0], k) for k, v in KINDS.items()], value="slope", allow_blank=False,
+            yield Select([(name, name) for name in TARGETS], value=FIRST, allow_blank=False,
                          id="sweep-kind", compact=True)
-            yield Input(KINDS["slope"][1], id="sweep-values", compact=True)
+            yield Input(TARGETS[FIRST].example, id="sweep-values", compact=True,
+                        tooltip="values or start:stop:step ranges, separated by commas or spaces")
             yield Button("Run sweep", id="sweep-run", variant="success", compact=True)
             yield Button("Stop", id="sweep-stop", variant="error", compact=True, disabled=True)
         yield Static("", id="sweep-error", classes="error")
-        yield Label("Uses the Train tab's settings; depth sweeps use its first ticked activation.",
+        yield Label("Uses the Train tab's settings and ticked activations (a parameter sweep uses its own).",
                     id="sweep-note")
         with Horizontal(id="sweep-body"):
-            yield SeriesPlot("Final accuracy (%)", xlabel="slope", percent=True, id="sweep-plot")
+            yield SeriesPlot("Final accuracy (%)", xlabel=FIRST, percent=True, id="sweep-plot")
             yield DataTable(id="sweep-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("value", "train acc", "val acc", "status")
+        self.query_one(DataTable).add_columns("point", "train acc", "val acc", "status")
 
     @on(Select.Changed, "#sweep-kind")
     def _kind_changed(self, event: Select.Changed) -> None:
-        self.query_one("#sweep-values", Input).value = KINDS[event.value][1]
-        self.query_one(SeriesPlot).xlabel = "slope" if event.value == "slope" else "hidden layers"
+        self.query_one("#sweep-values", Input).value = TARGETS[event.value].example
+        self.query_one(SeriesPlot).xlabel = event.value
 
     def build(self):
-        kind = self.query_one("#sweep-kind", Select).value
-        values = parse_values(kind, self.query_one("#sweep-values", Input).value)
+        """The sweep's configs and labels, exactly as `fastact sweep` builds them; raises ValueError."""
+        target = TARGETS[self.query_one("#sweep-kind", Select).value]
+        values = parse_values(self.query_one("#sweep-values", Input).value)
         parsed = self.app.query_one("TrainView").validate_form()
         if not parsed.ok:
             raise ValueError("the Train tab's settings have errors; fix them first")
-        base = parsed.configs[0]
-        if kind == "slope":
-            cfgs = [dataclasses.replace(base, act="leaky_relu", act_params={"negative_slope": v}) for v in values]
-        else:
-            cfgs = [dataclasses.replace(base, hidden=(base.hidden[0],) * v) for v in values]
-        return cfgs, [f"{v:g}" for v in values]
+        cfgs = build_configs(target, values, parsed.configs)
+        self.values = {form.config_key(c): target.value_of(c.to_dict()) for c in cfgs}
+        many_acts, many_seeds = len({c.act for c in cfgs}) > 1, len({c.seed for c in cfgs}) > 1
+        labels = [" ".join([*([c.act] if many_acts else []), f"{target.value_of(c.to_dict()):g}",
+                            *([f"s{c.seed}"] if many_seeds else [])]) for c in cfgs]
+        return cfgs, labels
 
     @on(Button.Pressed, "#sweep-run")
     @on(Input.Submitted, "#sweep-values")
@@ -87,6 +75,10 @@ class SweepView(Vertical):
             return
         try:
             cfgs, labels = self.build()
+        except SettingsError as exc:
+            self.query_one("#sweep-error", Static).update(str(exc))
+            self.app.notify(str(exc), severity="warning")
+            return
         except ValueError as exc:
             self.query_one("#sweep-error", Static).update(str(exc))
             self.app.notify(str(exc), severity="warning")
@@ -130,11 +122,11 @@ class SweepView(Vertical):
     def on_run_finished(self, msg: RunFinished) -> None:
         res = msg.result
         last = res.history[-1] if res.history else None
-        x = float(msg.label)
+        x = self.values.get(form.config_key(res.config))
         plot = self.query_one(SeriesPlot)
-        if last is not None:
-            plot.add_point("train", x, last.train_acc)
-            plot.add_point("val", x, last.val_acc)
+        if last is not None and x is not None:
+            plot.add_point(f"{res.config.act} train", x, last.train_acc)
+            plot.add_point(f"{res.config.act} val", x, last.val_acc)
             plot.replot()
         self.query_one(DataTable).add_row(msg.label, fmt_pct(last and last.train_acc),
                                           fmt_pct(last and last.val_acc), res.status)

@@ -43,12 +43,7 @@ class TrainView(Horizontal):
     def validate_form(self) -> form.FormResult:
         settings = self.query_one(SettingsPanel)
         values, acts, params, base = settings.read()
-        try:
-            trainer = self.app.trainer
-        except Exception as exc:  # noqa: BLE001 (the trainer module may be missing or broken)
-            self.parsed = form.FormResult(errors={"general": f"fastact.trainer unavailable: {exc}"})
-        else:
-            self.parsed = form.build(trainer, values, acts, params, base)
+        self.parsed = form.build(values, acts, params, base)
         settings.show_errors(self.parsed.errors)
         self._sync_buttons()
         return self.parsed

@@ -1,0 +1,140 @@
+"""The run options ``fastact train`` and ``fastact sweep`` share (``fastact-tui`` too), and the
+one mapping from library field names to the flags that set them.
+
+Flags come from the library: the `TrainConfig` defaults, the choices in `fastact.nn`, one flag
+per activation parameter from the table (``--<option>``, `Activation.option`). A library
+`SettingsError` names a field (``batch_size``, ``rrelu.lower``); `flag_of` turns it into the
+flag users typed (``--batch-size``, ``--rrelu-lower``) so messages read in their words.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from fastact import activations
+from fastact.errors import SettingsError
+from fastact.nn import DTYPES, OPTIMIZERS, PRELU_MODES
+from fastact.training import TrainConfig
+from fastact.training.config import check_seeds
+
+
+class UsageError(ValueError):
+    """Bad input that only the command line can have: printed as one ``prog: error: ...`` line, exit 2."""
+
+
+def flag_of(field: str) -> str:
+    """The flag of a library field: ``batch_size`` -> ``--batch-size``, ``rrelu.lower`` -> ``--rrelu-lower``."""
+    if "." in field:
+        act, param = field.split(".", 1)
+        try:
+            return "--" + activations.get(act).option(param)
+        except SettingsError:
+            pass
+    return "--" + field.replace("_", "-").replace(".", "-")
+
+
+def key_of(field: str) -> str:
+    """The name after ``Received:``: the flag without dashes (``batch_size``, ``rrelu_lower``)."""
+    return flag_of(field)[2:].replace("-", "_")
+
+
+def cli_message(exc: SettingsError) -> str:
+    """A library `SettingsError` in the command line's words."""
+    return exc.render(flag_of, key_of)
+
+
+def param_dest(act: str, param: str) -> str:
+    """The argparse ``dest`` of an activation parameter's flag."""
+    return "p_" + activations.get(act).option(param).replace("-", "_")
+
+
+def act_list(text: str) -> list[str]:
+    """argparse type of ``--act``: one item, which may itself hold comma-separated names."""
+    try:
+        return activations.expand(text)
+    except SettingsError as exc:
+        choices = ", ".join([*activations.names("every"), "all", "every"])
+        raise argparse.ArgumentTypeError(f"invalid choice: {exc.value!r} (choose from {choices})") from None
+
+
+def flatten(groups) -> list[str]:
+    """``--act`` values (lists per item, or names) as one list in order, without repeats."""
+    out: list[str] = []
+    for g in groups:
+        for name in (g if isinstance(g, list) else [g]):
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def add_run_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
+    """The options of one or more training runs (``fastact train``; ``fastact sweep`` with ``sweep``)."""
+    d = TrainConfig()
+    acts = activations.names("every")
+    p.add_argument("--act", nargs="+", type=act_list, default=[["relu"] if sweep else activations.names("seed")],
+                   metavar="NAME",
+                   help=f"activations, separated by spaces or commas: {', '.join(acts)}; 'all' = the seed's "
+                        f"seven, 'every' = all {len(acts)} (default: {'relu' if sweep else 'all'})")
+    p.add_argument("--hidden", nargs="+", type=int, default=list(d.hidden), metavar="N",
+                   help="hidden layer widths: '512' is one layer, '512 256 128' three (default: 512)")
+    p.add_argument("--epochs", type=int, default=d.epochs, help=f"(default: {d.epochs})")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"(default: {d.batch_size})")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"learning rate (default: {d.lr:g})")
+    p.add_argument("--optimizer", default=d.optimizer, choices=OPTIMIZERS, help=f"(default: {d.optimizer})")
+    p.add_argument("--momentum", type=float, default=d.momentum, help=f"SGD momentum (default: {d.momentum:g})")
+    p.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD)")
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay, help=f"(default: {d.weight_decay:g})")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"first seed (default: {d.seed})")
+    p.add_argument("--seeds", type=int, default=1, help="repeat with N seeds, report mean +- std (default: 1)")
+    p.add_argument("--val-split", type=float, default=d.val_split,
+                   help=f"validation fraction (default: {d.val_split:g})")
+    p.add_argument("--dataset", default=d.dataset, help=f"mnist, fashion-mnist, ... or auto (default: {d.dataset})")
+    p.add_argument("--data-dir", default=None, help="directory holding the four MNIST-format files")
+    p.add_argument("--threads", type=int, default=None, help="kernel threads (default: all cores)")
+    p.add_argument("--dtype", default=d.dtype, choices=list(DTYPES), help=f"(default: {d.dtype})")
+    p.add_argument("--prelu", default=d.prelu, choices=PRELU_MODES,
+                   help=f"learnable slopes per unit or shared (default: {d.prelu})")
+    for act in activations.ACTIVATIONS.values():
+        for prm in act.params:
+            p.add_argument("--" + act.option(prm.name), dest=param_dest(act.name, prm.name), type=float,
+                           default=None, metavar="X",
+                           help=f"{act.name} {prm.name}, {prm.rule} (default: {prm.default:g}) {prm.help}")
+    p.add_argument("--out", default=d.out, metavar="DIR", help=f"results root (default: {d.out})")
+    p.add_argument("--no-save", action="store_true", help="write no files")
+    p.add_argument("--quiet", action="store_true", help="no progress bars, epoch lines or charts")
+
+
+def act_names(args) -> list[str]:
+    return flatten(args.act)
+
+
+def configs_from_args(args, acts: list[str] | None = None) -> list[TrainConfig]:
+    """One validated config per (activation, seed).
+
+    Raises:
+        UsageError: a parameter flag for an activation that is not trained.
+        SettingsError: a setting breaks a library rule (the caller words it as a flag).
+    """
+    acts = act_names(args) if acts is None else acts
+    check_seeds(args.seeds)
+    given = {(a.name, p.name): getattr(args, param_dest(a.name, p.name), None)
+             for a in activations.ACTIVATIONS.values() for p in a.params}
+    for (a, p), v in given.items():
+        if v is not None and a not in acts:
+            flag = flag_of(f"{a}.{p}")
+            raise UsageError(f"{flag} is a parameter of {a}, which --act does not train "
+                             f"(add {a} to --act or drop {flag}). Received: {key_of(f'{a}.{p}')}={v!r}, "
+                             f"act={' '.join(acts)}")
+    configs = []
+    for act in acts:
+        params = {p: v for (a, p), v in given.items() if a == act and v is not None}
+        for seed in range(args.seed, args.seed + args.seeds):
+            configs.append(TrainConfig(
+                act=act, hidden=tuple(args.hidden), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                optimizer=args.optimizer, momentum=args.momentum, nesterov=args.nesterov,
+                weight_decay=args.weight_decay, seed=seed, val_split=args.val_split, dataset=args.dataset,
+                data_dir=args.data_dir, threads=args.threads, dtype=args.dtype, act_params=params,
+                prelu=args.prelu, out=None if args.no_save else args.out))
+    for c in configs:
+        c.validate()
+    return configs

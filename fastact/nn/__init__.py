@@ -1,0 +1,15 @@
+"""The network: `Dense` (one fused dense + activation layer), `MLP` (a stack of them with a
+softmax cross-entropy head), the optimizers (`SGD`, `Adam`/AdamW over `Parameter` s) and the
+initialisers. Everything here validates and keeps state; the arithmetic is `fastact.engine`'s.
+
+Modules: `dense` (Dense, dtypes, PReLU modes), `mlp` (MLP, save/load, warm_up), `optim`
+(optimizers), `init` (initialisers).
+"""
+
+from fastact.nn.dense import DTYPES, PRELU_MODES, Dense, resolve_dtype
+from fastact.nn.init import INITIALIZERS
+from fastact.nn.mlp import MLP, warm_up
+from fastact.nn.optim import OPTIMIZERS, SGD, Adam, Optimizer, Parameter
+
+__all__ = ["DTYPES", "PRELU_MODES", "INITIALIZERS", "OPTIMIZERS", "Dense", "MLP", "SGD", "Adam", "Optimizer",
+           "Parameter", "resolve_dtype", "warm_up"]

@@ -1,0 +1,172 @@
+"""`Dense`: one fused dense + activation layer, its parameters and workspace.
+
+The layer validates, owns state and preallocates every buffer the kernels
+write (sized for the largest batch seen, reused as views for smaller ones), so
+the training loop allocates nothing per batch. The arithmetic lives in
+`fastact.engine.dense`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastact import activations
+from fastact.engine import dense
+from fastact.engine.rng import stream_key
+from fastact.engine.threads import max_threads, pin_kernel_blas
+from fastact.errors import SettingsError
+from fastact.nn.init import for_activation, initialize
+from fastact.nn.optim import Parameter
+
+#: the dtypes the kernels compute in, by the names users type
+DTYPES = {"float32": np.float32, "float64": np.float64}
+#: a learnable activation parameter: one value per unit, or one shared by the layer
+PRELU_MODES = ("unit", "shared")
+
+
+def resolve_dtype(dtype) -> type:
+    try:
+        key = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+    except TypeError:
+        key = None
+    if key not in DTYPES:
+        raise SettingsError("dtype", dtype, f"one of {', '.join(DTYPES)}")
+    return DTYPES[key]
+
+
+def check_positive_int(field: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise SettingsError(field, value, "a positive integer")
+    return int(value)
+
+
+class Dense:
+    """``y = act(x @ w + b)`` with ``w`` (n_in, n_out).
+
+    Args:
+        n_in, n_out: layer widths (>= 1).
+        act: activation name (see `fastact.activations.names`).
+        dtype: ``"float32"`` (default) or ``"float64"``.
+        rng: generator for the initial weights.
+        index: the layer's position, part of RReLU's random stream key.
+        seed: RReLU's stream seed.
+        prelu: ``"unit"`` (one slope per unit) or ``"shared"`` (one per layer).
+        initializer: initialiser name; default from the activation's table entry.
+        **act_params: the activation's parameters (``negative_slope=0.1``, ...).
+
+    Example:
+        >>> layer = Dense(4, 3, "relu", rng=np.random.default_rng(0))
+        >>> layer.forward(np.ones((2, 4), np.float32)).shape
+        (2, 3)
+    """
+
+    def __init__(self, n_in, n_out, act="relu", dtype="float32", rng=None, index=0, seed=0,
+                 prelu="unit", initializer=None, **act_params):
+        n_in, n_out = check_positive_int("n_in", n_in), check_positive_int("n_out", n_out)
+        if prelu not in PRELU_MODES:
+            raise SettingsError("prelu", prelu, f"one of {', '.join(PRELU_MODES)}")
+        self.act = activations.get(act)
+        pin_kernel_blas()  # one BLAS thread per kernel tile, whatever the entry point (see engine.threads)
+        self._forward, self._backward = dense.kernels_for(self.act)
+        # GEMM tiles per product: fixed per process (not per call's thread
+        # count), so results are bitwise the same for any set_num_threads.
+        self._parts = max_threads()
+        self.act_params = self.act.resolve(**act_params)
+        self.dtype = resolve_dtype(dtype)
+        self.n_in, self.n_out, self.index, self.seed = int(n_in), int(n_out), int(index), int(seed)
+        self.prelu = prelu
+        rng = rng if rng is not None else np.random.default_rng(seed)
+        self.initializer = initializer or for_activation(self.act.init)
+        self.w = initialize(self.initializer, self.n_in, self.n_out, rng, self.dtype)
+        self.b = np.zeros(self.n_out, self.dtype)
+        # The kernels' constants `c`, in the layer's dtype so float32 arithmetic stays float32.
+        self._c = tuple(self.dtype(v) for v in self.act.constants(self.act_params))
+        # `alpha`: the learnable parameter (PReLU's slope), per unit or shared; the kernels
+        # read it per unit from `_alpha_units`, which a shared alpha is broadcast into.
+        self.alpha = None
+        if self.act.learnable is not None:
+            a0 = self.act_params[self.act.learnable]
+            self.alpha = np.full(self.n_out if prelu == "unit" else 1, a0, self.dtype)
+        self._alpha_units = np.zeros(self.n_out, self.dtype)
+        self.dw = np.zeros_like(self.w)
+        self.db = np.zeros_like(self.b)
+        self.dalpha = None if self.alpha is None else np.zeros_like(self.alpha)
+        self._dalpha_units = np.zeros(self.n_out, self.dtype)
+        self._capacity = 0
+        self._x = None
+
+    # -- parameters ---------------------------------------------------------
+    def parameters(self) -> list[Parameter]:
+        ps = [Parameter(f"dense{self.index}.w", self.w, self.dw, decay=True),
+              Parameter(f"dense{self.index}.b", self.b, self.db, decay=False)]
+        if self.alpha is not None:
+            ps.append(Parameter(f"dense{self.index}.alpha", self.alpha, self.dalpha, decay=False))
+        return ps
+
+    def _sync_alpha(self) -> None:
+        if self.alpha is not None:
+            self._alpha_units[:] = self.alpha if self.alpha.size == self.n_out else self.alpha[0]
+
+    # -- workspace ------------------------------------------------------------
+    def _reserve(self, batch: int) -> None:
+        if batch <= self._capacity:
+            return
+        n, k, dt = self.n_out, self.n_in, self.dtype
+        self._z = np.empty((batch, n), dt)
+        self._y = np.empty((batch, n), dt)
+        self._dz = np.empty((batch, n), dt)
+        self._dx = np.empty((batch, k), dt)
+        ntr = dense.n_row_tiles(batch)
+        self._db_parts = np.empty((ntr, n), dt)
+        self._da_parts = np.empty((ntr, n), dt)
+        self._capacity = batch
+
+    # -- compute ----------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False, step: int = 0) -> np.ndarray:
+        """``act(x @ w + b)``; returns a view valid until the next call.
+
+        ``step`` keys RReLU's per-element slopes while training (pass the
+        optimizer step); evaluation uses the midpoint slope.
+        """
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise ValueError(f"expected input of shape (batch, {self.n_in}). Received: shape={x.shape}")
+        if x.dtype != self.dtype:
+            raise ValueError(f"expected {np.dtype(self.dtype).name} input. Received: dtype={x.dtype}")
+        if not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x)
+        batch = x.shape[0]
+        self._reserve(max(batch, 1))
+        self._sync_alpha()
+        z, y = self._z[:batch], self._y[:batch]
+        self._key = np.uint64(stream_key(self.seed, step, self.index))
+        self._training = bool(training)
+        self._forward(x, self.w, self.b, self._alpha_units, self._c, self._key, self._training,
+                      z, y, self._parts)
+        self._x = x
+        return y
+
+    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+        """Fill ``dw``, ``db`` (and ``dalpha``) from ``dy``; return ``dx`` if asked."""
+        if self._x is None:
+            raise RuntimeError("backward() called before forward()")
+        x = self._x
+        batch = x.shape[0]
+        if dy.shape != (batch, self.n_out):
+            raise ValueError(f"expected dy of shape {(batch, self.n_out)}. Received: shape={dy.shape}")
+        if dy.dtype != self.dtype:
+            raise ValueError(f"expected {np.dtype(self.dtype).name} dy. Received: dtype={dy.dtype}")
+        dy = np.ascontiguousarray(dy)
+        dx = self._dx[:batch]
+        self._backward(x, self.w, self.b, dy, self._z[:batch], self._y[:batch], self._alpha_units, self._c,
+                       self._key, self._training, self._dz[:batch], dx, self.dw, self.db, self._dalpha_units,
+                       self._db_parts, self._da_parts, bool(need_dx), self._parts)
+        if self.dalpha is not None:
+            if self.dalpha.size == self.n_out:
+                self.dalpha[:] = self._dalpha_units
+            else:
+                self.dalpha[0] = self._dalpha_units.sum(dtype=np.float64)
+        return dx if need_dx else None
+
+    @property
+    def output(self) -> np.ndarray | None:
+        return None if self._x is None else self._y[: self._x.shape[0]]

@@ -1,0 +1,201 @@
+"""`MLP`: a stack of fused `Dense` layers with a softmax cross-entropy head.
+
+``sizes = [784, 512, 10]`` is one hidden layer of 512 units; every hidden layer
+uses the same activation, the output layer is linear and feeds the fused
+softmax cross-entropy (`fastact.engine.loss`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fastact import activations
+from fastact.engine.loss import softmax_xent
+from fastact.errors import SettingsError
+from fastact.nn.dense import Dense, resolve_dtype
+from fastact.nn.optim import SGD, Adam, Optimizer, Parameter
+
+
+class MLP:
+    """A multilayer perceptron ``sizes[0] -> ... -> sizes[-1]``.
+
+    Args:
+        sizes: layer widths, input first, classes last (at least two).
+        act: hidden activation name.
+        dtype: ``"float32"`` or ``"float64"``.
+        seed: initial weights and RReLU's random stream.
+        prelu: ``"unit"`` or ``"shared"`` slopes for ``act="prelu"``.
+        **act_params: the activation's parameters.
+
+    Example:
+        >>> m = MLP([4, 8, 3], "rrelu", seed=0)
+        >>> m.predict_logits(np.zeros((2, 4), np.float32)).shape
+        (2, 3)
+    """
+
+    def __init__(self, sizes, act="relu", dtype="float32", seed=0, prelu="unit", initializer=None, **act_params):
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise SettingsError("sizes", sizes, "an input and an output width (at least two sizes)")
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
+                raise SettingsError("sizes", sizes, "positive integers (every layer width)")
+        self.sizes = [int(s) for s in sizes]
+        self.act = activations.get(act).name
+        self.act_params = activations.get(act).resolve(**act_params)
+        self.dtype = resolve_dtype(dtype)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+            raise SettingsError("seed", seed, "an integer in [0, 2**63)")
+        self.seed = int(seed)
+        self.prelu = prelu
+        rng = np.random.default_rng(self.seed)
+        n_hidden = len(sizes) - 2
+        self.layers = [
+            Dense(sizes[i], sizes[i + 1], self.act, self.dtype, rng, index=i, seed=self.seed, prelu=prelu,
+                  initializer=initializer, **self.act_params)
+            for i in range(n_hidden)
+        ]
+        self.layers.append(Dense(sizes[-2], sizes[-1], "linear", self.dtype, rng, index=n_hidden, seed=self.seed))
+        # Built once: the arrays are fixed for the model's life (load() writes into them).
+        self._params = [p for layer in self.layers for p in layer.parameters()]
+        self._cap = 0
+
+    @property
+    def n_classes(self) -> int:
+        return self.sizes[-1]
+
+    def parameters(self) -> list[Parameter]:
+        return list(self._params)
+
+    def _reserve(self, batch: int) -> None:
+        if batch > self._cap:
+            self._dlogits = np.empty((batch, self.n_classes), self.dtype)
+            self._row_loss = np.empty(batch, np.float64)
+            self._row_ok = np.empty(batch, np.int8)
+            self._cap = batch
+
+    def _check_input(self, x, labels=None):
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(f"expected x of shape (batch, {self.sizes[0]}). Received: shape={x.shape}")
+        if x.dtype != self.dtype:
+            x = np.ascontiguousarray(x, self.dtype)
+        if labels is not None:
+            self._check_labels(labels, x.shape[0])
+        return x
+
+    def _check_labels(self, labels, n):
+        # The loss kernel indexes logits[i, label] unchecked: reject what it cannot index.
+        if labels.shape != (n,):
+            raise ValueError(f"expected {n} labels. Received: shape={labels.shape}")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be integers. Received: dtype={labels.dtype}")
+        if n and (labels.min() < 0 or labels.max() >= self.n_classes):
+            bad = labels.min() if labels.min() < 0 else labels.max()
+            raise ValueError(f"labels must be in [0, {self.n_classes}). Received: label={int(bad)}")
+
+    def forward(self, x: np.ndarray, training: bool = False, step: int = 0) -> np.ndarray:
+        """Logits for ``x`` (a view into the last layer's workspace)."""
+        h = self._check_input(x)
+        for layer in self.layers:
+            h = layer.forward(h, training, step)
+        return h
+
+    def predict_logits(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x, training=False).copy()
+
+    def loss(self, logits, labels, want_grad: bool):
+        """(summed loss, correct count); fills the logits' gradient of the mean loss if asked."""
+        n = logits.shape[0]
+        self._reserve(n)
+        softmax_xent(logits, labels, 1.0 / n, self._dlogits[:n], self._row_loss[:n], self._row_ok[:n], want_grad)
+        return float(self._row_loss[:n].sum()), int(self._row_ok[:n].sum())
+
+    def backward(self) -> None:
+        n = self.layers[-1].output.shape[0]
+        g = self._dlogits[:n]
+        for i in range(len(self.layers) - 1, -1, -1):
+            g = self.layers[i].backward(g, need_dx=i > 0)
+
+    def train_step(self, x: np.ndarray, labels: np.ndarray, optimizer: Optimizer) -> tuple[float, int]:
+        """Forward, softmax cross-entropy, backward and one optimizer update.
+
+        Returns the batch's summed loss and number of correct predictions.
+        RReLU's slopes are keyed on the optimizer's step count.
+        """
+        x = self._check_input(x, labels)
+        logits = self.forward(x, training=True, step=optimizer.steps)
+        total, correct = self.loss(logits, labels, want_grad=True)
+        if not math.isfinite(total):
+            return total, correct
+        self.backward()
+        optimizer.step(self._params)
+        return total, correct
+
+    def evaluate(self, x: np.ndarray, labels: np.ndarray, batch_size: int = 1024) -> tuple[float, float]:
+        """Mean loss and accuracy over ``x`` in evaluation mode, batched."""
+        n = x.shape[0]
+        self._check_labels(labels, n)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise SettingsError("batch_size", batch_size, "a positive integer")
+        if n == 0:
+            return float("nan"), float("nan")
+        total, correct = 0.0, 0
+        for i in range(0, n, batch_size):
+            xb = self._check_input(x[i:i + batch_size])
+            t, c = self.loss(self.forward(xb, training=False), labels[i:i + batch_size], want_grad=False)
+            total += t
+            correct += c
+        return total / n, correct / n
+
+    # -- persistence -------------------------------------------------------------
+    def config(self) -> dict:
+        return {"sizes": self.sizes, "act": self.act, "act_params": self.act_params,
+                "dtype": np.dtype(self.dtype).name, "seed": self.seed, "prelu": self.prelu}
+
+    def save(self, path) -> None:
+        """Write weights and config to an ``.npz`` file."""
+        arrays = {}
+        for i, layer in enumerate(self.layers):
+            arrays[f"w{i}"] = layer.w
+            arrays[f"b{i}"] = layer.b
+            if layer.alpha is not None:
+                arrays[f"alpha{i}"] = layer.alpha
+        np.savez(path, config=np.array(json.dumps(self.config())), **arrays)
+
+    @classmethod
+    def load(cls, path) -> "MLP":
+        """Rebuild a model written by `save` (which, like np.savez, adds ``.npz`` if missing)."""
+        path = Path(path)
+        if not path.exists() and path.suffix != ".npz" and path.with_name(path.name + ".npz").exists():
+            path = path.with_name(path.name + ".npz")
+        with np.load(path, allow_pickle=False) as f:
+            cfg = json.loads(str(f["config"]))
+            model = cls(cfg["sizes"], cfg["act"], cfg["dtype"], cfg["seed"], cfg.get("prelu", "unit"),
+                        **cfg["act_params"])
+            for i, layer in enumerate(model.layers):
+                layer.w[...] = f[f"w{i}"]
+                layer.b[...] = f[f"b{i}"]
+                if layer.alpha is not None:
+                    layer.alpha[...] = f[f"alpha{i}"]
+        return model
+
+
+def warm_up(act: str, dtype="float32", **act_params) -> float:
+    """Compile (or load from the disk cache) every kernel a training run of ``act`` uses.
+
+    Returns the seconds it took: the first run of an activation compiles (several
+    seconds), later processes load the cached code (well under a second).
+    """
+    start = time.perf_counter()
+    model = MLP([3, 2, 2], act, dtype, **act_params)
+    x = np.zeros((2, 3), model.dtype)
+    labels = np.zeros(2, np.int64)
+    for opt in (Adam(lr=1e-3), SGD(lr=1e-3, momentum=0.9)):
+        model.train_step(x, labels, opt)
+    model.evaluate(x, labels)
+    return time.perf_counter() - start

@@ -1,0 +1,188 @@
+"""The training loop: `TrainConfig` in, `RunResult` (a per-epoch history) out.
+
+One epoch, for ``n`` training rows and batch size ``B``:
+
+* rows are visited in the order ``perm_e = default_rng((seed, e)).permutation(n)``,
+  a function of the seed and the epoch only, so results do not depend on the
+  thread count (the kernels reduce in a fixed order too);
+* ``ceil(n / B)`` steps of `MLP.train_step` (the last batch may be short); the
+  next batch is gathered by `fastact.training.prefetch.Prefetcher` while one computes;
+* ``train_loss``/``train_acc`` are the means over the epoch's batches as they
+  were trained (Keras's ``history["loss"]``/``["accuracy"]``), ``val_*`` come
+  from `MLP.evaluate` after the epoch; ``seconds`` is the epoch's wall time
+  including validation, ``samples_per_s = n / training seconds``.
+
+A non-finite batch loss stops the run as ``"diverged"``; a set ``cancel`` event
+stops it before the next batch as ``"cancelled"``; Ctrl-C marks it cancelled,
+writes its files and re-raises. Files: `fastact.training.runs`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import numpy as np
+
+from fastact import activations
+from fastact.data import load_dataset
+from fastact.engine import threads as _threads
+from fastact.engine.blas import backend_info, backend_name
+from fastact.nn import MLP, optim, warm_up
+from fastact.training import runs
+from fastact.training.config import TrainConfig
+from fastact.training.prefetch import Prefetcher
+from fastact.training.records import Callbacks, EpochRecord, RunResult
+
+
+def load_for(config: TrainConfig, progress: bool = True):
+    """The dataset ``config`` names, split with its ``val_split`` and ``seed``."""
+    return load_dataset(config.dataset, config.data_dir, config.val_split, config.seed, config.dtype,
+                        progress=progress)
+
+
+class _Stop(Exception):
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def train(config: TrainConfig, dataset=None, callbacks: Callbacks | None = None,
+          cancel: threading.Event | None = None) -> RunResult:
+    """Train one MLP as ``config`` says and return its history and test metrics.
+
+    Args:
+        config: the run's settings (validated here: `fastact.errors.SettingsError` names the field).
+        dataset: a loaded `fastact.data.Dataset`; else loaded from ``config``.
+        callbacks: progress hooks, called in this thread.
+        cancel: checked before every batch; once set the run ends as ``"cancelled"``.
+
+    Returns:
+        A `RunResult`; problems during training give status ``"diverged"`` or
+        ``"failed"`` rather than an exception. KeyboardInterrupt is re-raised
+        after the run's files are written.
+    """
+    config.validate()
+    cb = callbacks or Callbacks()
+    ds = dataset if dataset is not None else load_for(config)
+    n_threads = _threads.set_num_threads(config.threads)  # per calling thread in Numba
+    run_id = runs.make_run_id(activations.get(config.act).name, config.seed)
+    writer = runs.RunWriter(config.out, run_id) if config.out is not None else None
+    if writer is not None:
+        run_id = writer.dir.name
+    result = RunResult(config, run_id, str(writer.dir) if writer else None, [], None, None,
+                       "completed", "", ds.name)
+    try:
+        _run(config, ds, cb, cancel, writer, result, n_threads)
+    except _Stop as stop:
+        result.status, result.message = stop.status, stop.message
+    except KeyboardInterrupt:
+        result.status = "cancelled"
+        result.message = f"interrupted (Ctrl-C) after {len(result.history)} of {config.epochs} epochs"
+        _finish(result, writer, cb)
+        raise
+    except Exception as exc:  # noqa: BLE001 (reported in the result; train_many carries on)
+        result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
+    _finish(result, writer, cb)
+    return result
+
+
+def _finish(result: RunResult, writer, cb) -> None:
+    if not result.message and result.status == "completed":
+        result.message = f"{len(result.history)} epochs"
+    if writer is not None:
+        writer.write_summary(runs.summarize(result))
+        writer.close()
+    cb.on_run_end(result)
+
+
+def _run(config, ds, cb, cancel, writer, result, n_threads) -> None:
+    act = activations.get(config.act)
+    dtype = np.dtype(config.dtype)
+    x_train, x_val, x_test = (np.ascontiguousarray(x, dtype) for x in (ds.x_train, ds.x_val, ds.x_test))
+    n = len(x_train)
+    if n == 0:
+        raise ValueError(f"the training split is empty. Received: n_train={n}")
+    sizes = [ds.input_dim, *config.hidden, ds.n_classes]
+    model = MLP(sizes, act.name, config.dtype, config.seed, config.prelu, **config.act_params)
+    opt = optim.get(config.optimizer, config.lr, config.weight_decay, config.momentum, config.nesterov)
+    n_batches = -(-n // config.batch_size)
+    blas = backend_name()
+    # Compile (first run of this activation and dtype) or load the cached kernels now, so the
+    # first epoch's time is the engine's and the compile time is reported on its own.
+    compile_seconds = warm_up(act.name, config.dtype, **config.act_params)
+    info = {"run_id": result.run_id, "run_dir": result.run_dir, "dataset": ds.description,
+            "dataset_name": ds.name, "n_train": n, "n_val": len(x_val), "n_test": len(x_test),
+            "threads": n_threads, "batches_per_epoch": n_batches, "blas": blas,
+            "compile_seconds": compile_seconds}
+    if writer is not None:
+        # Settings at the top level (what readers such as the TUI's Runs tab look up), then the context.
+        writer.write_config({**config.to_dict(), "run_id": result.run_id, "model": model.config(),
+                             "data": ds.to_config(), "threads_used": n_threads,
+                             "threading_layer": _threads.threading_layer(), "blas": backend_info(),
+                             "compile_seconds": round(compile_seconds, 3),
+                             "versions": runs.versions(), "started": runs.now_iso()})
+        writer.write_summary({**runs.summarize(result), "status": "running"})
+    cb.on_run_start(config, info)
+    try:
+        for epoch in range(1, config.epochs + 1):
+            record = _epoch(model, opt, config, x_train, ds.y_train, x_val, ds.y_val, epoch, n_batches, cb, cancel)
+            result.history.append(record)
+            if writer is not None:
+                writer.append_epoch(record)
+                writer.write_summary({**runs.summarize(result), "status": "running"})
+            cb.on_epoch_end(config, record)
+        result.test_loss, result.test_acc = model.evaluate(x_test, ds.y_test)
+        if writer is not None:
+            writer.save_model(model)
+    except (_Stop, KeyboardInterrupt) as stop:
+        if writer is not None and (isinstance(stop, KeyboardInterrupt) or stop.status == "cancelled"):
+            writer.save_model(model)  # the weights as they were when stopped; summary says so
+        raise
+
+
+def _epoch(model, opt, config, x, y, x_val, y_val, epoch, n_batches, cb, cancel) -> EpochRecord:
+    t0 = time.perf_counter()
+    perm = np.random.default_rng((config.seed, epoch)).permutation(len(x))
+    total_loss, correct = 0.0, 0
+    with Prefetcher(x, y, perm, config.batch_size) as batches:
+        for b, (xb, yb) in enumerate(batches, 1):
+            if cancel is not None and cancel.is_set():
+                raise _Stop("cancelled", f"cancelled during epoch {epoch}, batch {b} of {n_batches}")
+            loss, ok = model.train_step(xb, yb, opt)
+            if not math.isfinite(loss):
+                raise _Stop("diverged", f"loss became {loss} at epoch {epoch}, batch {b}: "
+                            f"{config.act} diverged at lr={config.lr}; try a smaller learning rate")
+            total_loss += loss
+            correct += ok
+            cb.on_batch(config, epoch, b, n_batches, loss / len(yb))
+    train_s = time.perf_counter() - t0
+    val_loss, val_acc = model.evaluate(x_val, y_val) if len(x_val) else (math.nan, math.nan)
+    seconds = time.perf_counter() - t0
+    return EpochRecord(epoch, total_loss / len(x), correct / len(x), val_loss, val_acc, seconds, len(x) / train_s)
+
+
+def train_many(configs, dataset=None, callbacks: Callbacks | None = None,
+               cancel: threading.Event | None = None) -> list[RunResult]:
+    """Train ``configs`` one after another; a diverged or failed run does not stop the others.
+
+    Every config is validated before the first run starts. Without ``dataset``
+    each distinct (dataset, data_dir, val_split, seed, dtype) is loaded once.
+    Stops early (returning the results so far) once ``cancel`` is set.
+    """
+    configs = list(configs)
+    for c in configs:
+        c.validate()
+    cache, out = {}, []
+    for c in configs:
+        if cancel is not None and cancel.is_set():
+            break
+        ds = dataset
+        if ds is None:
+            key = (c.dataset, c.data_dir, c.val_split, c.seed, c.dtype)
+            if key not in cache:
+                cache[key] = load_for(c)
+            ds = cache[key]
+        out.append(train(c, ds, callbacks, cancel))
+    return out

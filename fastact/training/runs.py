@@ -1,0 +1,173 @@
+"""Run directories: what a training run leaves on disk, and reading it back.
+
+``<root>/<run-id>/`` holds
+
+* ``config.json``: every setting (the `TrainConfig` fields, top level), then
+  ``run_id``, ``model``, ``data`` (name, files, checksum status), package
+  ``versions``, ``threads_used``, ``threading_layer`` and the ``blas`` the kernels call;
+* ``metrics.jsonl``: one JSON object per finished epoch, appended, flushed and
+  fsync'ed as the epoch ends, so a crash never leaves a half line behind;
+* ``summary.json``: status, message, final/best/test metrics and the whole
+  history; rewritten atomically (temp file + rename) at the start, after each
+  epoch and at the end. A run killed hard keeps ``status: "running"``, which
+  `load_run` reports as ``"interrupted"``;
+* ``model.npz``: the trained weights (`fastact.MLP.load`), written when the
+  run completes or is cancelled.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import secrets
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from fastact._version import __version__
+from fastact.training.config import TrainConfig
+
+CONFIG, METRICS, SUMMARY, MODEL = "config.json", "metrics.jsonl", "summary.json", "model.npz"
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def make_run_id(act: str, seed: int) -> str:
+    """``<UTC timestamp>-<act>-s<seed>-<4 hex>``: sorts by time, readable, unique."""
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{act}-s{seed}-{secrets.token_hex(2)}"
+
+
+def versions() -> dict:
+    import numba
+    import numpy
+    import scipy
+
+    return {"fastact": __version__, "python": sys.version.split()[0], "numpy": numpy.__version__,
+            "numba": numba.__version__, "scipy": scipy.__version__, "platform": platform.platform()}
+
+
+def _clean(value):
+    """JSON has no NaN/Infinity: non-finite floats become null (and strict parsers stay happy)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w") as f:
+        json.dump(_clean(data), f, indent=2)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class RunWriter:
+    """Creates ``root/run_id/`` and writes the files of one run as it goes."""
+
+    def __init__(self, root, run_id: str):
+        self.dir = Path(root) / run_id
+        self.dir.mkdir(parents=True, exist_ok=False)
+        self._metrics = open(self.dir / METRICS, "a")
+
+    def write_config(self, data: dict) -> None:
+        _write_json(self.dir / CONFIG, data)
+
+    def append_epoch(self, record) -> None:
+        self._metrics.write(json.dumps(_clean(asdict(record))) + "\n")
+        self._metrics.flush()
+        os.fsync(self._metrics.fileno())
+
+    def write_summary(self, data: dict) -> None:
+        _write_json(self.dir / SUMMARY, data)
+
+    def save_model(self, model) -> None:
+        tmp = self.dir / "model.tmp.npz"
+        model.save(tmp)
+        os.replace(tmp, self.dir / MODEL)
+
+    def close(self) -> None:
+        self._metrics.close()
+
+
+def summarize(result, seconds: float | None = None) -> dict:
+    """The ``summary.json`` content for a `fastact.training.records.RunResult`."""
+    h = result.history
+    best = max(h, key=lambda r: r.val_acc if math.isfinite(r.val_acc) else -1.0) if h else None
+    return {
+        "run_id": result.run_id, "status": result.status, "message": result.message,
+        "act": result.config.act, "dataset": result.dataset, "config": result.config.to_dict(),
+        "epochs_completed": len(h), "epochs": result.config.epochs,
+        "final_train_acc": h[-1].train_acc if h else None, "final_val_acc": h[-1].val_acc if h else None,
+        "best_val_acc": best.val_acc if best else None, "best_epoch": best.epoch if best else None,
+        "test_loss": result.test_loss, "test_acc": result.test_acc,
+        "seconds_per_epoch": sum(r.seconds for r in h) / len(h) if h else None,
+        "history": [asdict(r) for r in h], "updated": now_iso(),
+    }
+
+
+def read_metrics(path) -> list[dict]:
+    """Epoch records of ``metrics.jsonl``; an incomplete last line (a hard kill mid-write) is skipped."""
+    rows = []
+    with open(path) as f:
+        for line in f:
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+    return rows
+
+
+def load_run(run_dir) -> dict:
+    """``{"id", "dir", "config", "summary", "history", "status"}`` of a saved run.
+
+    Raises:
+        FileNotFoundError: ``run_dir`` holds neither ``config.json`` nor ``summary.json``.
+    """
+    d = Path(run_dir)
+    cfg_path, sum_path, met_path = d / CONFIG, d / SUMMARY, d / METRICS
+    if not cfg_path.is_file() and not sum_path.is_file():
+        raise FileNotFoundError(f"not a run directory (no {CONFIG} or {SUMMARY}). Received: {run_dir}")
+    config = json.loads(cfg_path.read_text()) if cfg_path.is_file() else {}
+    summary = json.loads(sum_path.read_text()) if sum_path.is_file() else {}
+    history = read_metrics(met_path) if met_path.is_file() else summary.get("history", [])
+    status = summary.get("status", "interrupted")
+    if status == "running":
+        status = "interrupted"
+    known = set(TrainConfig.field_names())
+    train_cfg = {k: v for k, v in config.items() if k in known} or summary.get("config") or {}
+    return {"id": summary.get("run_id", d.name), "dir": str(d), "config": train_cfg, "meta": config,
+            "summary": summary, "history": history, "status": status}
+
+
+def find_runs(paths) -> list[Path]:
+    """Run directories named by ``paths``: each is a run or a root searched recursively.
+
+    Roots list their runs in the order they started (``config.json``'s modification time).
+    """
+    found = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise FileNotFoundError(f"no such directory. Received: {p}")
+        if (p / CONFIG).is_file() or (p / SUMMARY).is_file():
+            found.append(p)
+            continue
+        runs = {c.parent for c in p.rglob(CONFIG)} | {c.parent for c in p.rglob(SUMMARY)}
+        found += sorted(runs, key=_started)
+    return found
+
+
+def _started(run_dir: Path) -> tuple:
+    f = run_dir / CONFIG if (run_dir / CONFIG).is_file() else run_dir / SUMMARY
+    return f.stat().st_mtime_ns, run_dir.name
