@@ -25,7 +25,7 @@ import numpy as np
 
 from fastact.data import checksums
 from fastact.data.errors import DatasetError, file_error
-from fastact.data.idx import decompress, parse_idx, read_bytes
+from fastact.data.idx import load_idx
 from fastact.data.registry import DATASETS, get_spec
 from fastact.data.resolve import resolve
 from fastact.data.split import check_val_split, stratified_split
@@ -141,11 +141,9 @@ def load_dataset(name: str = "auto", data_dir=None, val_split: float = 0.1, seed
 def _read(path: str, stamp: tuple, ndim: int) -> tuple[np.ndarray, tuple[str, str]]:
     """Decoded array (read-only, shared) and ``(file sha256, payload sha256)``; ``stamp`` (inode, size,
     mtime) keys the cache so a rewritten file is read again."""
-    data = read_bytes(path)
-    payload = decompress(data, path)
-    array = parse_idx(payload, path, ndim)
-    array.flags.writeable = False
-    return array, (checksums.sha256_hex(data), checksums.sha256_hex(payload))
+    data = load_idx(path, ndim)
+    data.array.flags.writeable = False
+    return data.array, (data.file_sha256, data.payload_sha256)
 
 
 def _identify(name: str | None, digests: dict, reason: str) -> tuple[str, str]:
