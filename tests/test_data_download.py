@@ -186,11 +186,11 @@ def test_auto_falls_back_when_mirrors_fail(spec, server, monkeypatch, tmp_path):
 def test_any_failure_moves_on_including_memory_errors(spec, server, tmp_path, monkeypatch):
     real, calls = dl.scan_idx, []
 
-    def scan_once_out_of_memory(path, ndim=None):
+    def scan_once_out_of_memory(path, ndim=None, name=None):
         calls.append(path)
         if len(calls) == 1:
             raise MemoryError
-        return real(path, ndim)
+        return real(path, ndim, name)
 
     monkeypatch.setattr(dl, "scan_idx", scan_once_out_of_memory)
     url = dl.fetch_file(spec, "t10k-labels-idx1-ubyte.gz", (f"{server}/good/", f"{server}/good/"), tmp_path)
@@ -199,7 +199,7 @@ def test_any_failure_moves_on_including_memory_errors(spec, server, tmp_path, mo
 
 
 def test_only_failures_reported_when_every_mirror_fails(spec, server, tmp_path, monkeypatch):
-    monkeypatch.setattr(dl, "scan_idx", lambda path, ndim=None: 1 / 0)
+    monkeypatch.setattr(dl, "scan_idx", lambda path, ndim=None, name=None: 1 / 0)
     with pytest.raises(DownloadError) as info:
         dl.fetch_file(spec, "t10k-labels-idx1-ubyte.gz", (f"{server}/good/",), tmp_path)
     port = server.rsplit(":", 1)[1]

@@ -268,13 +268,13 @@ def _verify(spec: DatasetSpec, tmp: str, filename: str, file_digest: str) -> Non
     ndim = 3 if "images" in filename else 1
     if checksums.status(spec, filename, file_digest) == checksums.MISMATCH:
         try:  # the same data compressed differently also verifies, via the payload digest
-            payload_ok = checksums.status(spec, filename, scan_idx(tmp, ndim)[2])
+            payload_ok = checksums.status(spec, filename, scan_idx(tmp, ndim, filename)[2])
         except DatasetError:
             payload_ok = checksums.MISMATCH
         if payload_ok != checksums.OK:
             raise DatasetError(f"checksum mismatch: sha256 {file_digest}, expected {spec.sha256.get(filename)}")
         return
-    scan_idx(tmp, ndim)
+    scan_idx(tmp, ndim, filename)
 
 
 def _check_deadline(timer: Deadline, received: int, total: int | None) -> None:

@@ -141,14 +141,16 @@ def load_idx(path: str | os.PathLike, ndim: int | None = None) -> IdxData:
     return IdxData(array, file_sha, payload_sha)
 
 
-def scan_idx(path: str | os.PathLike, ndim: int | None = None) -> tuple[IdxHeader, str, str]:
+def scan_idx(path: str | os.PathLike, ndim: int | None = None,
+             name: str | None = None) -> tuple[IdxHeader, str, str]:
     """Check ``path`` is a well-formed IDX file without building its array: ``(header, file sha, payload sha)``.
 
     Streams the whole payload through the same checks as :func:`load_idx`
     (header, size, gzip integrity, trailing data) holding one chunk at a time,
-    so it verifies a download of any size in constant memory.
+    so it verifies a download of any size in constant memory. Errors name the
+    file ``name`` if given (a temporary file's real name), else ``path``.
     """
-    with PayloadStream(path) as stream:
+    with PayloadStream(path, name) as stream:
         header = _read_header(stream, ndim)
         _check_size_against_file(stream, header)
         got = 0

@@ -37,26 +37,28 @@ class PayloadStream:
     """The uncompressed bytes of ``path``, read in pieces; use as a context manager.
 
     Attributes:
+        path: how errors name the file: ``name`` if given (say, the real name of a
+            temporary file), else the path.
         compressed: the file is gzip.
         file_size: the size of the file on disk, in bytes.
     """
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = path
+    def __init__(self, path: str | os.PathLike, name: str | None = None):
+        self.path = name or path
         try:
             self._file = open(path, "rb")  # noqa: SIM115 (closed by close()/__exit__)
         except FileNotFoundError:
-            raise file_error(path, "no such file") from None
+            raise file_error(self.path, "no such file") from None
         except IsADirectoryError:
-            raise file_error(path, "is a directory, expected an IDX file") from None
+            raise file_error(self.path, "is a directory, expected an IDX file") from None
         except OSError as exc:
-            raise file_error(path, f"cannot be read ({exc.strerror or exc})") from None
+            raise file_error(self.path, f"cannot be read ({exc.strerror or exc})") from None
         try:
             self.file_size = os.fstat(self._file.fileno()).st_size
             self._file_hash, self._payload_hash = hashlib.sha256(), hashlib.sha256()
             self._pending = self._read_file(len(GZIP_MAGIC))
             if not self._pending:
-                raise file_error(path, "file is empty (0 bytes)")
+                raise file_error(self.path, "file is empty (0 bytes)")
             self.compressed = self._pending.startswith(GZIP_MAGIC)
             self._inflate = zlib.decompressobj(_GZIP_WBITS) if self.compressed else None
         except BaseException:
