@@ -175,7 +175,8 @@ def _classes(classes) -> tuple[int | None, tuple[str, ...] | None]:
         return None, None
     if isinstance(classes, numbers.Integral) and not isinstance(classes, bool):
         if classes < 2:
-            raise DatasetError(f"classes must be at least 2 (a count) or a list of names; received: classes={classes!r}")
+            raise DatasetError("classes must be at least 2 (a count) or a list of names; "
+                               f"received: classes={classes!r}")
         return int(classes), tuple(str(c) for c in range(int(classes)))
     names = tuple(classes) if isinstance(classes, (list, tuple)) else ()
     if not all(isinstance(c, str) for c in names) or len(set(names)) != len(names) or len(names) < 2:

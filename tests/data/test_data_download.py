@@ -19,6 +19,7 @@ import pytest
 from fastact.data import DATASETS, DatasetError, load_dataset
 from fastact.data import download as dl
 from fastact.data.errors import DownloadError
+
 from idxgen import isolate_data_env, write_idx_dataset
 
 

@@ -12,6 +12,7 @@ from fastact.data import Dataset, DatasetError, DatasetMemoryError, load_dataset
 from fastact.data.assemble import MAX_CLASSES
 from fastact.data.split import stratified_split
 from fastact.resources import set_memory_budget
+
 from idxgen import isolate_data_env, make_arrays, write_idx_dataset
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from fastact.data import Dataset, DatasetError, DatasetMemoryError, load_npz
 from fastact.resources import set_memory_budget
+
 from idxgen import make_arrays
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from fastact.data import DatasetError, DatasetMemoryError, load_dataset, write_idx
 from fastact.resources import set_memory_budget
+
 from idxgen import isolate_data_env, write_idx_dataset
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")

@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 from fastact.data import DatasetError, DatasetMemoryError, read_idx, write_idx
 from fastact.data.idx import DTYPE_CODES, load_idx, scan_idx
 from fastact.resources import ResourceError, set_memory_budget
+
 from idxgen import write_idx_dataset
 
 NATIVE_DTYPES = [d.newbyteorder("=") for d in DTYPE_CODES.values()]

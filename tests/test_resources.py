@@ -10,8 +10,17 @@ import re
 import pytest
 
 from fastact import resources
-from fastact.resources import (ResourceError, array_bytes, available_memory, check_allocation, format_bytes,
-                               memory_budget, parse_size, set_memory_budget)
+from fastact.resources import (
+    ResourceError,
+    array_bytes,
+    available_memory,
+    check_allocation,
+    format_bytes,
+    memory_budget,
+    parse_size,
+    set_memory_budget,
+)
+
 from sandbox import run_limited
 
 

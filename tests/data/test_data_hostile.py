@@ -31,6 +31,7 @@ import pytest
 
 from fastact.data import write_idx
 from fastact.resources import format_bytes
+
 from idxgen import write_idx_dataset
 from sandbox import run_limited
 
@@ -321,7 +322,8 @@ def test_trickling_server_fails_at_the_deadline(tmp_path, hostile_server, mode):
     verdict = _fetch(tmp_path, hostile_server, [mode])
     assert verdict["error"] == "DownloadError"
     of = f" of {len(_Hostile.files[FILE])}" if mode == "trickle" else ""
-    assert verdict["message"].startswith(_mirror_error(hostile_server, mode, "did not finish within the 1 s deadline ("))
+    expected = _mirror_error(hostile_server, mode, "did not finish within the 1 s deadline (")
+    assert verdict["message"].startswith(expected)
     assert verdict["message"].endswith(f"{of} bytes received); on a slow link allow more with "
                                        "FASTACT_DOWNLOAD_DEADLINE=SECONDS")
 
