@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 
+from fastact import fsio
 from fastact.benchmarks.config import OPS
 from fastact.benchmarks.machine import environment, fma_peak
 from fastact.benchmarks.peers import available_impls
 from fastact.benchmarks.report import ratio_table, render_table
-from fastact.benchmarks.timing import _plan, run
+from fastact.benchmarks.timing import MAX_ROUNDS, MAX_TIME, _plan, run
+from fastact.cli.options import UsageError, add_resource_arguments
+from fastact.engine import threads as engine_threads
 
 
 def _csv(kind, what):
@@ -31,10 +35,43 @@ def add_arguments(parser) -> None:
     parser.add_argument("--impls", type=_csv(str, "names"), default=None,
                         help=f"implementations (default: {','.join(available_impls())})")
     parser.add_argument("--shape", type=_csv(int, "integers"), default=[784, 512], help="n_in,n_out (784,512)")
-    parser.add_argument("--threads", type=int, default=None, help="threads for every impl (all cores)")
-    parser.add_argument("--min-rounds", type=int, default=5)
-    parser.add_argument("--max-time", type=float, default=0.5, help="seconds per case (0.5)")
+    parser.add_argument("--threads", type=_bounded(int, 1, engine_threads.max_threads(), "an integer"), default=None,
+                        help="threads for every impl (all cores)")
+    parser.add_argument("--min-rounds", type=_bounded(int, 1, MAX_ROUNDS, "an integer"), default=5,
+                        help=f"timed rounds per case, at least (5; at most {MAX_ROUNDS:,})")
+    parser.add_argument("--max-time", type=_bounded(float, 0, MAX_TIME, "seconds"), default=0.5,
+                        help=f"seconds per case (0.5; at most {MAX_TIME:g})")
     parser.add_argument("--json", metavar="PATH", default=None, help="also write results + environment")
+    add_resource_arguments(parser)
+
+
+def _bounded(kind, lo, hi, what):
+    """argparse type: ``kind(text)`` in ``[lo, hi]``; NaN and inf fail."""
+    interval = f"[{lo:g}, {hi:g}]" if kind is float else f"{lo}..{hi:,}"
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:  # NaN compares False
+            raise argparse.ArgumentTypeError(f"must be {what} in {interval}. "
+                                             f"Received: {text!r}")
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
+def _check_json(path) -> None:
+    """``--json`` can be written, checked before the benchmarks run (nothing is created)."""
+    if path is None:
+        return
+    if os.path.isdir(path):
+        raise UsageError(f"--json must be a file path; {path} is a directory. Received: json={path!r}")
+    problem = fsio.writable_dir_problem(os.path.dirname(os.path.abspath(path)))
+    if problem:
+        raise UsageError(f"--json must be a file fastact can write ({problem}). Received: json={path!r}")
 
 
 
@@ -50,7 +87,9 @@ def run_cli(args) -> int:
     from fastact.cli.output import make_console
 
     console = make_console()
-    _plan(args.act, args.batch, args.ops, args.impls, args.shape)  # bad arguments fail before the bar shows
+    # Bad arguments (and cases too large for the memory budget) fail before the bar shows.
+    _plan(args.act, args.batch, args.ops, args.impls, args.shape, names=("--batch", "--shape"))
+    _check_json(args.json)
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("benchmarking", total=None)
 
@@ -67,8 +106,8 @@ def run_cli(args) -> int:
         if r.note:
             console.print(f"[yellow]skipped[/yellow] {r.impl} {r.act}: {r.note}")
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"results": [r.to_dict() for r in results], "table": rows, "peak": peak,
-                       "environment": environment("torch" in (args.impls or available_impls()))}, fh, indent=2)
+        data = {"results": [r.to_dict() for r in results], "table": rows, "peak": peak,
+                "environment": environment("torch" in (args.impls or available_impls()))}
+        fsio.atomic_write(args.json, lambda fh: json.dump(data, fh, indent=2))
         console.print(f"wrote {args.json}")
     return 0

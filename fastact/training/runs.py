@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -27,6 +28,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from fastact import fsio
 from fastact._version import __version__
 from fastact.training.config import TrainConfig
 
@@ -64,41 +66,76 @@ def _clean(value):
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w") as f:
+    def dump(f):
         json.dump(_clean(data), f, indent=2)
         f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+
+    with _naming(path):
+        fsio.atomic_write(path, dump, tmp=path.with_suffix(path.suffix + ".tmp"))
+
+
+@contextlib.contextmanager
+def _naming(path: Path):
+    """An OSError from writing ``path`` names it (a failed ``write``/``fsync`` carries no file name)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise
 
 
 class RunWriter:
-    """Creates ``root/run_id/`` and writes the files of one run as it goes."""
+    """Creates ``root/run_id/`` and writes the files of one run as it goes.
+
+    Every write is all or nothing: ``config.json``, ``summary.json`` and ``model.npz`` are
+    replaced atomically (the temporary file is removed when the write fails), and an epoch
+    line that cannot be written whole is cut off again, so after a failure (a full disk) the
+    files still hold the last complete epoch. Failures raise `OSError` naming the file.
+    """
 
     def __init__(self, root, run_id: str):
         self.dir = Path(root) / run_id
         self.dir.mkdir(parents=True, exist_ok=False)
-        self._metrics = open(self.dir / METRICS, "a")
+        try:
+            with _naming(self.dir / METRICS):
+                # Unbuffered: a line that failed to reach the disk must not sit in a buffer and be
+                # flushed (half) at close, after it was cut off again.
+                self._metrics = open(self.dir / METRICS, "ab", buffering=0)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.dir.rmdir()
+            raise
+        #: what could not be written after the run had failed or stopped (reported in its message)
+        self.problems: list[str] = []
 
     def write_config(self, data: dict) -> None:
         _write_json(self.dir / CONFIG, data)
 
     def append_epoch(self, record) -> None:
-        self._metrics.write(json.dumps(_clean(asdict(record))) + "\n")
-        self._metrics.flush()
-        os.fsync(self._metrics.fileno())
+        line = memoryview((json.dumps(_clean(asdict(record))) + "\n").encode())
+        start = os.fstat(self._metrics.fileno()).st_size
+        try:
+            with _naming(self.dir / METRICS):
+                while line:  # a raw write may take only part of it
+                    line = line[self._metrics.write(line):]
+                os.fsync(self._metrics.fileno())
+        except OSError:
+            # Drop the part of the line that reached the file (truncating needs no free space).
+            with contextlib.suppress(OSError):
+                os.truncate(self.dir / METRICS, start)
+            raise
 
     def write_summary(self, data: dict) -> None:
         _write_json(self.dir / SUMMARY, data)
 
     def save_model(self, model) -> None:
-        tmp = self.dir / "model.tmp.npz"
-        model.save(tmp)
-        os.replace(tmp, self.dir / MODEL)
+        with _naming(self.dir / MODEL):
+            fsio.atomic_write(self.dir / MODEL, model.save, binary=True, tmp=self.dir / "model.tmp.npz")
 
     def close(self) -> None:
-        self._metrics.close()
+        with contextlib.suppress(OSError):  # unbuffered: nothing is lost if closing fails
+            self._metrics.close()
 
 
 def summarize(result, seconds: float | None = None) -> dict:
