@@ -176,6 +176,22 @@ def test_compiled_formula_fields():
     assert f.fd_points > 0 and f.derivative.startswith("Piecewise")
 
 
+def test_spec_is_plain_data_that_rebuilds_the_definition():
+    import json
+
+    f = define("softplus")
+    spec = json.loads(json.dumps(f.spec))
+    assert spec == {"name": "formula_softplus", "text": BUILTIN_FORMULAS["softplus"]["text"],
+                    "params": {"beta": 1.0, "threshold": 20.0}, "learnable": None,
+                    "rules": {"beta": "> 0", "threshold": "> 0"}}
+    again = compile_formula(**spec)
+    assert again.source_hash == f.source_hash and again.params == f.params
+    assert repr(f) == (f"CompiledFormula(name='formula_softplus', formula='{f.canonical}', params={f.defaults!r}, "
+                       f"learnable=None, uses_u=False, hash='{f.source_hash[:16]}')")
+    p = define("prelu")
+    assert compile_formula(**p.spec).learnable == "alpha"
+
+
 def test_pack_orders_constants_and_pads():
     f = define("rrelu")
     assert f.pack() == (0.0, (0.125, 1 / 3))

@@ -96,7 +96,7 @@ def smooth_at(pairs, env: dict, moves: Sequence[dict]) -> bool:
     return True
 
 
-def _environments(param_defaults: dict, learnable: str | None, uses_u: bool, us):
+def _environments(param_defaults: dict, uses_u: bool, us):
     for u in us if uses_u else (0.5,):
         yield {**param_defaults, "u": u}
 
@@ -114,7 +114,7 @@ def check_derivatives(name: str, root: t.Node, forward: Callable, backward: Call
     pairs = kink_pairs(root)
     checked = 0
     with np.errstate(all="ignore"):
-        for base in _environments(param_defaults, learnable, uses_u, FD_U):
+        for base in _environments(param_defaults, uses_u, FD_U):
             for z in FD_POINTS:
                 env = {**base, "z": z}
                 hz = FD_STEP * max(1.0, abs(z))
@@ -156,15 +156,14 @@ def _compare(name, what, z, where, y, fds, d) -> bool:
     return True
 
 
-def check_finite(name: str, root: t.Node, backward: Callable, param_grad: Callable | None, forward: Callable,
+def check_finite(name: str, root: t.Node, forward: Callable, backward: Callable, param_grad: Callable | None,
                  param_defaults: dict, const_names: Sequence[str], learnable: str | None,
                  uses_u: bool, stacklevel: int = 2) -> str | None:
     """Warn (one line) if any value is not finite or beyond float32 at FINITE_POINTS; the message, or None."""
-    for base in _environments(param_defaults, learnable, uses_u, FINITE_U):
+    for base in _environments(param_defaults, uses_u, FINITE_U):
         for z in FINITE_POINTS:
             env = {**base, "z": z}
-            msg = _first_bad(root, env) or _bad_derivative(name, backward, param_grad, forward, env, const_names,
-                                                           learnable)
+            msg = _first_bad(root, env) or _bad_derivative(forward, backward, param_grad, env, const_names, learnable)
             if msg:
                 text = f"formula {name!r}: {msg} at {_where(env, uses_u)}"
                 warnings.warn(text, FormulaWarning, stacklevel=stacklevel)
@@ -200,7 +199,7 @@ def _first_bad(root: t.Node, env: dict) -> str | None:
     return found[0] if found else None
 
 
-def _bad_derivative(name, backward, param_grad, forward, env, const_names, learnable) -> str | None:
+def _bad_derivative(forward, backward, param_grad, env, const_names, learnable) -> str | None:
     alpha, c, u = _args(env, const_names, learnable)
     z = np.float64(env["z"])
     with np.errstate(all="ignore"):

@@ -119,7 +119,7 @@ class _Body:
 
     def render(self, name: str, args: str, result: tuple[str, int]) -> str:
         head = [f"    {local} = like(z, {src})" for key, (local, src) in _INPUTS.items() if key in self.used]
-        for key in sorted(k for k in self.used if k.startswith("c")):
+        for key in sorted((k for k in self.used if k.startswith("c")), key=lambda k: int(k[1:])):
             head.append(f"    {self.inputs[key]} = like(z, c[{int(key[1:])}])")
         head += [f"    {local} = like(z, {text})" for text, local in self.consts.items()]
         return "\n".join(["@scalar", f"def {name}({args}):", *head, *self.lines, f"    return {result[0]}"])

@@ -64,6 +64,21 @@ class CompiledFormula:
     tree: object = field(repr=False)
     derivation: object = field(repr=False)
 
+    def __repr__(self) -> str:
+        return (f"CompiledFormula(name={self.name!r}, formula={self.canonical!r}, params={self.defaults!r}, "
+                f"learnable={self.learnable!r}, uses_u={self.uses_u}, hash={self.source_hash[:16]!r})")
+
+    @property
+    def spec(self) -> dict:
+        """Plain data that rebuilds this definition: ``compile_formula(**f.spec)``.
+
+        What a saved model, a study file or a worker process should carry (the compiled
+        functions live in a module only this process has imported).
+        """
+        rules = {p.name: p.check.text for p in self.params if p.check.text}
+        return {"name": self.name, "text": self.text, "params": self.defaults, "learnable": self.learnable,
+                "rules": rules}
+
     # ---- parameters ---------------------------------------------------------------------------
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -225,7 +240,7 @@ def _compile(name, text, params, learnable, rules, cache_dir) -> CompiledFormula
     uses_u = "u" in t.names(root)
     n_points = checks.check_derivatives(name, root, py["forward"], py["backward"], py["param_grad"], defaults,
                                         consts, learn, uses_u)
-    warning = checks.check_finite(name, root, py["backward"], py["param_grad"], py["forward"], defaults, consts,
+    warning = checks.check_finite(name, root, py["forward"], py["backward"], py["param_grad"], defaults, consts,
                                   learn, uses_u, stacklevel=4)
     timings["check"] = time.perf_counter() - start
 
