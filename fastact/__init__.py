@@ -2,6 +2,8 @@
 
 >>> import fastact
 >>> model = fastact.MLP([784, 512, 10], act="rrelu")
+>>> result = fastact.fit(act="rrelu", epochs=3, out=None)   # doctest: +SKIP  (prints like Keras)
+>>> result.model.predict(x)                                  # doctest: +SKIP  (class indices)
 
 The public API, by layer (see docs/ARCHITECTURE.md): `MLP`, `Dense`, `SGD`, `Adam` and
 `activations` (the network), `load_dataset` and `Dataset` (data), `fit`, `train` and

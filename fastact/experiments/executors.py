@@ -21,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+from dataclasses import replace
 from typing import Callable, Iterator, Protocol
 
 from fastact.engine import threads as _threads
@@ -86,4 +87,5 @@ def train_in_worker(config: TrainConfig):
     key = (config.dataset, config.data_dir, config.val_split, config.seed, config.dtype)
     if key not in _DATA:
         _DATA[key] = load_for(config, progress=False)
-    return train(config, _DATA[key])
+    # The weights stay in the worker: the parent needs the metrics only (a saved run keeps model.npz).
+    return replace(train(config, _DATA[key]), model=None)

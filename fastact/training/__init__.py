@@ -2,7 +2,8 @@
 the prefetching batch gatherer and the run directories it writes.
 
 Modules: `config` (TrainConfig, validation), `records` (EpochRecord, RunResult, Callbacks),
-`loop` (train, train_many, load_for), `api` (fit), `prefetch` (Prefetcher), `runs` (run
+`loop` (train, train_many, load_for), `api` (fit), `progress` (ConsoleProgress: the bar and
+epoch lines the CLI and ``fit(verbose=1)`` print), `prefetch` (Prefetcher), `runs` (run
 directories: write and read back).
 """
 

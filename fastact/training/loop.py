@@ -106,6 +106,7 @@ def _run(config, ds, cb, cancel, writer, result, n_threads) -> None:
         raise ValueError(f"the training split is empty. Received: n_train={n}")
     sizes = [ds.input_dim, *config.hidden, ds.n_classes]
     model = MLP(sizes, act.name, config.dtype, config.seed, config.prelu, **config.act_params)
+    result.model = model
     opt = optim.get(config.optimizer, config.lr, config.weight_decay, config.momentum, config.nesterov)
     n_batches = -(-n // config.batch_size)
     blas = backend_name()
