@@ -9,10 +9,10 @@ engine can never disagree about what is valid.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from fastact import activations
+from fastact.cli.options import parse_list, split_words
 from fastact.errors import SettingsError
 from fastact.training import TrainConfig
 from fastact.training.config import check_seeds
@@ -72,9 +72,11 @@ def _typed(errors: dict, key: str, text: str, kind, blank_ok: bool = False):
 
 
 def parse_hidden(errors: dict, text: str):
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    """The command line's list syntax (`fastact.cli.options.parse_list`): ``512 256``, ``512,256``."""
+    if not split_words(text):
+        return ()  # TrainConfig's rule names it: "one or more positive integers"
     try:
-        return tuple(int(p) for p in parts)
+        return tuple(parse_list(text, int, "int"))
     except ValueError:
         errors["hidden"] = ("hidden sizes must be integers separated by spaces or commas. "
                             f"Received: hidden={text.strip()!r}")
