@@ -92,3 +92,16 @@ def test_cli_rejects_unknown_activation(capsys):
     with pytest.raises(SystemExit):
         cli.parse(["--act", "swishy"])
     assert "invalid choice: 'swishy'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("acts,hidden", [(["relu", "rrelu"], ["64", "32"]), (["relu,rrelu"], ["64,32"]),
+                                         (["relu,", "rrelu"], ["64,", "32"])])
+def test_cli_takes_both_list_syntaxes(acts, hidden):
+    pre = cli.parse(["--act", *acts, "--hidden", *hidden])
+    assert pre["acts"] == ["relu", "rrelu"] and pre["fields"]["hidden"] == "64 32"
+
+
+@pytest.mark.parametrize("text", ["256 128", "256,128", "256, 128", " 256 ,128 "])
+def test_hidden_field_reads_the_cli_list_syntax(text):
+    res = build(hidden=text)
+    assert res.ok and [c.hidden for c in res.configs] == [(256, 128)]
