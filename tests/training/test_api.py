@@ -108,9 +108,11 @@ def test_a_list_of_callbacks_is_called_in_order(ds):
     (dict(epoch=3), TypeError, "fit() got an unknown setting 'epoch' (did you mean 'epochs'?)"),
     (dict(colour="red"), TypeError, "fit() got an unknown setting 'colour'; settings are act, hidden, epochs"),
     (dict(verbose=3), SettingsError, "verbose must be 0 (silent), 1 or 'auto' (progress bar and epoch lines) or 2"),
-    (dict(verbose=True), SettingsError, "verbose must be 0 (silent), 1 or 'auto' (progress bar and epoch lines) or 2 (epoch lines only). Received: verbose=True"),
+    (dict(verbose=True), SettingsError, "verbose must be 0 (silent), 1 or 'auto' (progress bar and epoch lines) "
+                                        "or 2 (epoch lines only). Received: verbose=True"),
     (dict(epochs=0), SettingsError, "epochs must be a positive integer. Received: epochs=0"),
-    (dict(hidden=0), SettingsError, "hidden must be one or more positive integers (layer widths). Received: hidden=(0,)"),
+    (dict(hidden=0), SettingsError,
+     "hidden must be one or more positive integers (layer widths). Received: hidden=(0,)"),
 ])
 def test_bad_calls_fail_in_one_line_before_loading_data(kw, error, message, monkeypatch):
     def no_load(*a, **k):
