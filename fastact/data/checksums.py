@@ -4,20 +4,26 @@ A file is ``"ok"`` when its digest, or the digest of its decompressed IDX
 payload, is one the dataset spec lists for it; ``"mismatch"`` when the spec
 lists digests and none agree; ``"unverified"`` when there is nothing to
 compare against (no spec, or the spec's digest is unknown).
+
+Digests are computed while streaming (:func:`sha256_file`, and
+:class:`~fastact.data.stream.PayloadStream` for the payload), never from a
+whole file held in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 
 from fastact.data.registry import DatasetSpec
 
 OK, MISMATCH, UNVERIFIED = "ok", "mismatch", "unverified"
 
 
-def sha256_hex(data: bytes) -> str:
-    """Hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of the file ``path``, read in chunks (never the whole file in memory)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def status(spec: DatasetSpec | None, filename: str, *digests: str) -> str:

@@ -15,6 +15,18 @@ from the name. :func:`read_idx` checks every one of these facts and raises
 fact, so a truncated or corrupted file can never come back as a short or
 garbled array.
 
+The header is read first and its claim checked before anything else is
+allocated or decompressed: against the file (a raw file's exact length; for
+gzip, deflate's 1032:1 bound on what the compressed size can expand to), then
+against the memory budget (:mod:`fastact.resources`; refusal is a
+:class:`~fastact.data.errors.DatasetMemoryError`). The array is then filled in
+place, chunk by chunk, from :class:`~fastact.data.stream.PayloadStream`, and
+decompression stops one byte past the declared size, so a gzip bomb costs
+what its header declares and not what it expands to. :func:`load_idx` also
+returns the file's and the payload's SHA-256 from the same pass;
+:func:`scan_idx` runs every check without building the array (download
+verification).
+
 Example::
 
     >>> import numpy as np, tempfile, os
@@ -29,12 +41,14 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
-import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from fastact.data.errors import DatasetError, file_error
+from fastact.data.errors import DatasetError, DatasetMemoryError, file_error
+from fastact.data.stream import CHUNK, GZIP_MAX_RATIO, PayloadStream
+from fastact.resources import array_bytes, check_allocation, format_bytes, out_of_memory
 
 #: IDX dtype code -> big-endian NumPy dtype
 DTYPE_CODES: dict[int, np.dtype] = {
@@ -47,7 +61,6 @@ DTYPE_CODES: dict[int, np.dtype] = {
 }
 _CODE_OF = {dt.newbyteorder("="): code for code, dt in DTYPE_CODES.items()}
 _VALID_CODES = ", ".join(f"0x{c:02X} ({d.newbyteorder('=').name})" for c, d in DTYPE_CODES.items())
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
@@ -64,44 +77,98 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
     Raises:
         DatasetError: the file is missing, empty, not gzip/IDX, or its header
             disagrees with its length; the message names the file.
+        DatasetMemoryError: the array the header declares does not fit in the
+            memory budget (:mod:`fastact.resources`).
     """
-    return parse_idx(decompress(read_bytes(path), path), path, ndim)
+    return load_idx(path, ndim).array
 
 
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """The bytes of ``path``; a missing or unreadable file is a :class:`DatasetError`."""
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise file_error(path, "no such file") from None
-    except IsADirectoryError:
-        raise file_error(path, "is a directory, expected an IDX file") from None
-    except OSError as exc:
-        raise file_error(path, f"cannot be read ({exc.strerror or exc})") from None
+@dataclass(frozen=True)
+class IdxHeader:
+    """What an IDX header declares: item dtype (big-endian), shape, and the header's length in bytes."""
+
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    size: int
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of array data that must follow the header (exact, no overflow)."""
+        return array_bytes(self.shape, self.dtype.itemsize)
+
+    def describe(self) -> str:
+        """``"uint8 (60000, 28, 28)"``."""
+        return f"{self.dtype.newbyteorder('=').name} {self.shape}"
 
 
-def decompress(data: bytes, path: str | os.PathLike) -> bytes:
-    """``data`` gunzipped if it starts with the gzip magic, else unchanged; ``path`` is for messages."""
-    if not data:
-        raise file_error(path, "file is empty (0 bytes)")
-    if not data.startswith(GZIP_MAGIC):
-        return data
-    try:
-        return gzip.decompress(data)
-    except EOFError:
-        raise file_error(path, "gzip stream is truncated (the file was cut off)") from None
-    except (OSError, zlib.error) as exc:
-        raise file_error(path, f"corrupted gzip data ({exc})") from None
+@dataclass(frozen=True)
+class IdxData:
+    """A decoded IDX file: its array (native byte order) and the SHA-256 of the file and of its payload."""
+
+    array: np.ndarray
+    file_sha256: str
+    payload_sha256: str
 
 
-def parse_idx(payload: bytes, path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
-    """The array encoded by the uncompressed IDX bytes ``payload`` (see the module docstring)."""
-    if not payload:
+def load_idx(path: str | os.PathLike, ndim: int | None = None) -> IdxData:
+    """Decode ``path`` as :func:`read_idx` does, and hash the file and its payload in the same pass.
+
+    Order of checks, each before anything is allocated or decompressed past
+    the header: the header itself; the declared size against what the file
+    can hold (its length if raw, its deflate bound if gzip); the declared size
+    against the memory budget. The array is then filled straight from the
+    file (raw) or chunk by chunk from the decompressor, which is asked for at
+    most one byte more than the header declares, to detect trailing data.
+    """
+    with PayloadStream(path) as stream:
+        header = _read_header(stream, ndim)
+        _check_size_against_file(stream, header)
+        check_allocation(f"the {header.describe()} array its header declares", header.nbytes, setting=str(path),
+                         error=DatasetMemoryError)
+        try:
+            raw = np.empty(header.nbytes, np.uint8)
+        except MemoryError:
+            raise out_of_memory(f"the {header.describe()} array", header.nbytes, str(path),
+                                error=DatasetMemoryError) from None
+        got = stream.readinto(memoryview(raw))
+        _check_end(stream, header, got)
+        file_sha, payload_sha = stream.digests()
+    array = raw.view(header.dtype).reshape(header.shape)
+    if header.dtype.byteorder == ">" and header.dtype.itemsize > 1:
+        array = array.byteswap(inplace=True).view(header.dtype.newbyteorder("="))
+    else:
+        array = array.view(header.dtype.newbyteorder("="))
+    return IdxData(array, file_sha, payload_sha)
+
+
+def scan_idx(path: str | os.PathLike, ndim: int | None = None,
+             name: str | None = None) -> tuple[IdxHeader, str, str]:
+    """Check ``path`` is a well-formed IDX file without building its array: ``(header, file sha, payload sha)``.
+
+    Streams the whole payload through the same checks as :func:`load_idx`
+    (header, size, gzip integrity, trailing data) holding one chunk at a time,
+    so it verifies a download of any size in constant memory. Errors name the
+    file ``name`` if given (a temporary file's real name), else ``path``.
+    """
+    with PayloadStream(path, name) as stream:
+        header = _read_header(stream, ndim)
+        _check_size_against_file(stream, header)
+        got = 0
+        while got < header.nbytes and (piece := stream.read(min(CHUNK, header.nbytes - got))):
+            got += len(piece)
+        _check_end(stream, header, got)
+        return (header, *stream.digests())
+
+
+def _read_header(stream: PayloadStream, ndim: int | None) -> IdxHeader:
+    path = stream.path
+    head = stream.read(4)
+    if not head:
         raise file_error(path, "decompresses to 0 bytes (empty IDX payload)")
-    if len(payload) < 4:
-        raise file_error(path, f"truncated: {len(payload)} bytes, shorter than the 4-byte IDX magic")
-    zero0, zero1, code, dims = payload[:4]
-    magic = int.from_bytes(payload[:4], "big")
+    if len(head) < 4:
+        raise file_error(path, f"truncated: {len(head)} bytes, shorter than the 4-byte IDX magic")
+    zero0, zero1, code, dims = head
+    magic = int.from_bytes(head, "big")
     if zero0 or zero1:
         raise file_error(path, f"bad magic number 0x{magic:08X}: an IDX file starts with 0x0000, not an IDX file")
     if code not in DTYPE_CODES:
@@ -109,22 +176,42 @@ def parse_idx(payload: bytes, path: str | os.PathLike, ndim: int | None = None) 
                          f"valid codes: {_VALID_CODES}")
     if dims == 0:
         raise file_error(path, f"magic 0x{magic:08X} declares 0 dimensions; an IDX array has at least 1")
-    header = 4 + 4 * dims
-    if len(payload) < header:
-        raise file_error(path, f"truncated header: {dims} dimensions need {header} bytes, file has {len(payload)}")
-    shape = tuple(int(s) for s in np.frombuffer(payload, ">u4", dims, 4))
-    dtype = DTYPE_CODES[code]
+    sizes = stream.read(4 * dims)
+    if len(sizes) < 4 * dims:
+        raise file_error(path, f"truncated header: {dims} dimensions need {4 + 4 * dims} bytes, "
+                         f"file has {4 + len(sizes)}")
+    shape = tuple(int.from_bytes(sizes[i:i + 4], "big") for i in range(0, 4 * dims, 4))
     if ndim is not None and dims != ndim:
         raise file_error(path, f"has {dims} dimension(s), shape {shape}, expected {ndim}")
-    expected = dtype.itemsize * int(np.prod(shape, dtype=object))
-    found = len(payload) - header
-    if found < expected:
-        raise file_error(
-            path, f"truncated: header declares {dtype.newbyteorder('=').name} {shape} = {expected} data bytes, "
-            f"file holds {found}")
-    if found > expected:
-        raise file_error(path, f"{found - expected} unexpected trailing bytes after the {shape} array")
-    return np.frombuffer(payload, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    return IdxHeader(DTYPE_CODES[code], shape, 4 + 4 * dims)
+
+
+def _check_size_against_file(stream: PayloadStream, header: IdxHeader) -> None:
+    """Refuse a header that declares more data than the file can hold, before reading any of it."""
+    expected, path = header.nbytes, stream.path
+    if not stream.compressed:
+        found = stream.file_size - header.size
+        if found < expected:
+            raise file_error(path, f"truncated: header declares {header.describe()} = {expected} data bytes, "
+                             f"file holds {found}")
+        if found > expected:
+            raise file_error(path, f"{found - expected} unexpected trailing bytes after the {header.shape} array")
+    elif header.size + expected > stream.max_payload():
+        raise file_error(path, f"header declares {header.describe()} = {format_bytes(expected)} of data, but a "
+                         f"{stream.file_size}-byte gzip file can hold at most {format_bytes(stream.max_payload())} "
+                         f"(deflate expands at most {GZIP_MAX_RATIO}:1): the header is corrupt or the file was "
+                         "cut off")
+
+
+def _check_end(stream: PayloadStream, header: IdxHeader, got: int) -> None:
+    """After reading ``got`` data bytes: the payload held exactly the declared amount, and nothing more."""
+    if got < header.nbytes:
+        raise file_error(stream.path, f"truncated: header declares {header.describe()} = {header.nbytes} "
+                         f"data bytes, file holds {got}")
+    # One more byte, not the rest: a stream that decompresses past the declared size stops here.
+    if stream.read(1):
+        raise file_error(stream.path, f"unexpected trailing bytes after the {header.shape} array: the payload "
+                         f"is longer than the {header.size + header.nbytes} bytes its header declares")
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, gz: bool | None = None) -> Path:

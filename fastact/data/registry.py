@@ -6,7 +6,8 @@ download is checked against; ``None`` means "not known" and a file is then
 recorded as ``"unverified"`` rather than trusted or rejected.
 ``alt_sha256`` lists other digests that identify the *same data*: the SHA-256
 of the decompressed IDX payload (so a gunzipped or recompressed copy still
-verifies) and of known repackaged ``.gz`` files.
+verifies) and of known repackaged ``.gz`` files. ``max_bytes`` caps what a
+download of each file may send (:func:`gzip_bound` of its known payload size).
 
 Provenance of the digests:
 
@@ -35,6 +36,21 @@ FILE_ROLES: dict[str, str] = {
     "test_images": "t10k-images-idx3-ubyte.gz",
     "test_labels": "t10k-labels-idx1-ubyte.gz",
 }
+#: role -> uncompressed IDX size of every named dataset's file: 60,000 training and
+#: 10,000 test 28x28 uint8 images (16-byte header), labels (8-byte header)
+PAYLOAD_BYTES: dict[str, int] = {
+    "train_images": 16 + 60_000 * 28 * 28,
+    "train_labels": 8 + 60_000,
+    "test_images": 16 + 10_000 * 28 * 28,
+    "test_labels": 8 + 10_000,
+}
+
+
+def gzip_bound(payload: int) -> int:
+    """The most bytes a gzip file of ``payload`` bytes can take: stored (incompressible) deflate blocks
+    cost 5 bytes per 16 KiB at worst, plus 64 KiB for the gzip header's optional name, comment and extra
+    fields. This caps a download whose server sends no ``Content-Length``."""
+    return payload + 5 * (payload // 16_384 + 1) + (64 << 10)
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,8 @@ class DatasetSpec:
     classes: tuple[str, ...]
     homepage: str
     alt_sha256: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: file -> the most bytes a download of it may have (see :func:`gzip_bound`)
+    max_bytes: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:
@@ -60,11 +78,17 @@ class DatasetSpec:
         known = {self.sha256.get(gz)} | set(self.alt_sha256.get(gz, ()))
         return {d for d in known if d}
 
+    def size_cap(self, filename: str) -> int:
+        """The most bytes a download of ``filename`` may have (a name the spec does not list: the bound
+        of the largest MNIST-format file)."""
+        return self.max_bytes.get(filename, gzip_bound(max(PAYLOAD_BYTES.values())))
+
 
 def _spec(name, title, digests, mirrors, classes, homepage, alt=None) -> DatasetSpec:
     files = list(FILE_ROLES.values())
     return DatasetSpec(name, title, dict(FILE_ROLES), dict(zip(files, digests)), tuple(mirrors),
-                       tuple(classes), homepage, {f: tuple(a) for f, a in zip(files, alt or [])})
+                       tuple(classes), homepage, {f: tuple(a) for f, a in zip(files, alt or [])},
+                       {f: gzip_bound(PAYLOAD_BYTES[r]) for r, f in FILE_ROLES.items()})
 
 
 DATASETS: dict[str, DatasetSpec] = {

@@ -47,6 +47,7 @@ from pathlib import Path
 
 from fastact.engine.blas import gemm
 from fastact.engine.jit import kernel, parallel, prange
+from fastact.engine.mathfn import same
 from fastact.engine.rng import uniform
 
 # Template globals, rebound per activation by `kernels_for`.
@@ -99,9 +100,10 @@ def _epilogue_forward(z, y, b, alpha, c, key, training, r0, r1, c0, c1):
     for i in range(r0, r1):
         base = i * n_cols
         for j in range(c0, c1):
-            u = uniform(key, base + j) if sample else 0.5
-            al = alpha[j] if ACT_LEARNABLE else 0.0
-            y[i, j] = ACT_FORWARD(z[i, j] + b[j], al, c, u)
+            zz = z[i, j] + b[j]
+            u = same(zz, uniform(key, base + j)) if sample else same(zz, 0.5)
+            al = alpha[j] if ACT_LEARNABLE else same(zz, 0.0)
+            y[i, j] = ACT_FORWARD(zz, al, c, u)
 
 
 def _forward(x, w, b, alpha, c, key, training, z, y, parts):
@@ -126,9 +128,9 @@ def _epilogue_backward(dy, z, b, y, dz, alpha, c, key, training, r0, r1, db_part
     for i in range(r0, r1):
         base = i * n_cols
         for j in range(n_cols):
-            u = uniform(key, base + j) if sample else 0.5
-            al = alpha[j] if ACT_LEARNABLE else 0.0
             zz = z[i, j] + b[j]
+            u = same(zz, uniform(key, base + j)) if sample else same(zz, 0.5)
+            al = alpha[j] if ACT_LEARNABLE else same(zz, 0.0)
             g = dy[i, j] * ACT_BACKWARD(zz, y[i, j], al, c, u)
             dz[i, j] = g
             db_part[j] += g
@@ -198,7 +200,7 @@ def _specialise(template, decorator, name, bindings):
 
 _ENGINE = Path(__file__).resolve().parent
 #: the engine sources a specialised kernel inlines (templates, math, RNG, GEMM binding, presets)
-_INLINED = ("dense.py", "mathfn.py", "rng.py", "blas.py", "jit.py")
+_INLINED = ("dense.py", "mathfn.py", "ieee32.py", "rng.py", "blas.py", "jit.py")
 
 
 def source_digest(act) -> str:
@@ -206,7 +208,7 @@ def source_digest(act) -> str:
 
     Numba's disk cache checks only the file of the function it caches, so a kernel cached
     under a fixed name would keep running after an edit to an inlined function. The digest
-    covers the engine files the kernels inline (every ``mathfn*.py`` included) and the
+    covers the engine files the kernels inline (every ``mathfn*.py`` and ``ieee32.py`` included) and the
     activation's own source text (its table module, or the code generated from its formula),
     so any edit gives the kernel a new name, hence a fresh compile.
     """

@@ -14,16 +14,13 @@ import pytest
 from fastact import activations, cli
 
 from clirun import run_cli
-from idxgen import write_idx_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("idx")
-    write_idx_dataset(d, n_train=400, n_test=100, shape=(10, 10))
-    return str(d)
+def data_dir(idx_data):
+    return idx_data(400, 100, shape=(10, 10))
 
 
 run = run_cli

@@ -64,15 +64,15 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def test_editing_a_formula_in_the_table_recompiles(copy):
     assert probe(copy, "relu") == [0.0, 0.5, 2.0]
-    edit(copy / "fastact" / "activations.py", "    return z if z > 0 else 0.0 * z\n",
-         "    return 3.0 * z if z > 0 else 0.0 * z\n")
+    edit(copy / "fastact" / "activations.py", "    return z if z > 0 else fm.same(z, 0.0) * z\n",
+         "    return 3.0 * z if z > 0 else fm.same(z, 0.0) * z\n")
     assert probe(copy, "relu") == [0.0, 1.5, 6.0]
 
 
 def test_editing_an_inlined_math_function_recompiles(copy):
     before = probe(copy, "sigmoid")
     assert before == pytest.approx([0.2689414213699951, 0.6224593312018546, 0.8807970779778823], rel=1e-12)
-    edit(copy / "fastact" / "engine" / "mathfn.py", '    return 1.0 / (1.0 + exp(-x))\n',
+    edit(copy / "fastact" / "engine" / "mathfn64.py", '    return 1.0 / (1.0 + exp(-x))\n',
          '    return 0.25 + 0.0 * x\n')
     assert probe(copy, "sigmoid") == [0.25, 0.25, 0.25]
 

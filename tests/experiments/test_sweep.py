@@ -11,14 +11,11 @@ from fastact.experiments import executors, sweep
 from fastact.training import TrainConfig
 
 from clirun import run_cli
-from idxgen import write_idx_dataset
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("idx")
-    write_idx_dataset(d, n_train=300, n_test=60, shape=(8, 8))
-    return str(d)
+def data_dir(idx_data):
+    return idx_data(300, 60, shape=(8, 8))
 
 
 @pytest.mark.parametrize("text,values", [

@@ -12,14 +12,10 @@ from fastact.data import load_dataset
 from fastact.training import Callbacks, TrainConfig, train
 from fastact.training import runs as results
 
-from idxgen import write_idx_dataset
-
 
 @pytest.fixture(scope="module")
-def ds(tmp_path_factory):
-    d = tmp_path_factory.mktemp("idx")
-    write_idx_dataset(d, n_train=300, n_test=100, shape=(10, 10))
-    return load_dataset(data_dir=str(d), download=False, progress=False)
+def ds(idx_data):
+    return load_dataset(data_dir=idx_data(300, 100, shape=(10, 10)), download=False, progress=False)
 
 
 def cfg(out, **kw):

@@ -14,14 +14,10 @@ from fastact.errors import SettingsError
 from fastact.training import Callbacks, EpochRecord, RunResult, TrainConfig, train, train_many
 from fastact.training.prefetch import Prefetcher
 
-from idxgen import write_idx_dataset
-
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("idx")
-    write_idx_dataset(d, n_train=600, n_test=200, shape=(12, 12))
-    return str(d)
+def data_dir(idx_data):
+    return idx_data(600, 200, shape=(12, 12))
 
 
 @pytest.fixture(scope="module")

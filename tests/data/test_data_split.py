@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from fastact.data import DatasetError, load_dataset
 from fastact.data.split import check_val_split, stratified_split
+
 from idxgen import write_idx_dataset
 
 

@@ -6,7 +6,10 @@ import dataclasses
 import gzip
 import hashlib
 import http.server
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,6 +19,7 @@ import pytest
 from fastact.data import DATASETS, DatasetError, load_dataset
 from fastact.data import download as dl
 from fastact.data.errors import DownloadError
+
 from idxgen import isolate_data_env, write_idx_dataset
 
 
@@ -178,3 +182,106 @@ def test_auto_falls_back_when_mirrors_fail(spec, server, monkeypatch, tmp_path):
     assert "(MNIST not on disk, download failed: 127.0.0.1:" in ds.description
     assert "checksum mismatch" in ds.description
     assert _leftovers(dirs["cache"] / "mnist") == []
+
+
+def test_any_failure_moves_on_including_memory_errors(spec, server, tmp_path, monkeypatch):
+    real, calls = dl.scan_idx, []
+
+    def scan_once_out_of_memory(path, ndim=None, name=None):
+        calls.append(path)
+        if len(calls) == 1:
+            raise MemoryError
+        return real(path, ndim, name)
+
+    monkeypatch.setattr(dl, "scan_idx", scan_once_out_of_memory)
+    url = dl.fetch_file(spec, "t10k-labels-idx1-ubyte.gz", (f"{server}/good/", f"{server}/good/"), tmp_path)
+    assert url == f"{server}/good/t10k-labels-idx1-ubyte.gz" and len(calls) == 2
+    assert _leftovers(tmp_path) == ["t10k-labels-idx1-ubyte.gz"]
+
+
+def test_only_failures_reported_when_every_mirror_fails(spec, server, tmp_path, monkeypatch):
+    monkeypatch.setattr(dl, "scan_idx", lambda path, ndim=None, name=None: 1 / 0)
+    with pytest.raises(DownloadError) as info:
+        dl.fetch_file(spec, "t10k-labels-idx1-ubyte.gz", (f"{server}/good/",), tmp_path)
+    port = server.rsplit(":", 1)[1]
+    assert str(info.value) == ("could not download mnist's t10k-labels-idx1-ubyte.gz from any mirror: "
+                               f"127.0.0.1:{port}: ZeroDivisionError: division by zero")
+    assert _leftovers(tmp_path) == []
+
+
+def _part(directory: Path, name: str, age_s: float) -> Path:
+    part = directory / f".{name}.{len(list(directory.iterdir()))}x.part"
+    part.write_bytes(b"partial")
+    mtime = time.time() - age_s
+    os.utime(part, (mtime, mtime))
+    return part
+
+
+def test_stale_part_files_are_removed_on_the_next_attempt(spec, server, tmp_path):
+    name = "t10k-labels-idx1-ubyte.gz"
+    stale = _part(tmp_path, name, dl.STALE_AFTER_S + 5)
+    fresh = _part(tmp_path, name, 0)
+    other = _part(tmp_path, "t10k-images-idx3-ubyte.gz", dl.STALE_AFTER_S + 5)
+    dl.fetch_file(spec, name, (f"{server}/good/",), tmp_path)
+    assert not stale.exists() and fresh.exists() and other.exists()
+    assert (tmp_path / name).read_bytes() == _Handler.files[name]
+
+
+def test_a_part_file_another_process_is_writing_is_left_alone(tmp_path):
+    name = "t10k-labels-idx1-ubyte.gz"
+    live = _part(tmp_path, name, dl.STALE_AFTER_S + 5)
+    holder = subprocess.Popen(  # holds the lock as a concurrent download would, until told to stop
+        [sys.executable, "-c", "import fcntl, sys; f = open(sys.argv[1], 'rb'); fcntl.flock(f, fcntl.LOCK_EX); "
+         "print('locked', flush=True); sys.stdin.read()", str(live)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert dl.remove_stale_parts(tmp_path, name) == [] and live.exists()
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    assert dl.remove_stale_parts(tmp_path, name) == [live] and not live.exists()
+
+
+def test_download_in_progress_holds_its_lock(spec, server, tmp_path, monkeypatch):
+    seen = []
+    real_verify = dl._verify
+
+    def verify_and_look(spec_, tmp, filename, digest):
+        seen.append(dl.remove_stale_parts(tmp_path, filename, now=time.time() + 10 * dl.STALE_AFTER_S))
+        return real_verify(spec_, tmp, filename, digest)
+
+    monkeypatch.setattr(dl, "_verify", verify_and_look)
+    dl.fetch_file(spec, "t10k-labels-idx1-ubyte.gz", (f"{server}/good/",), tmp_path)
+    assert seen == [[]]  # even "old", our own live .part was not taken for stale
+
+
+@pytest.mark.parametrize("value, setting", [(0, "deadline=0"), (-1.0, "deadline=-1.0"),
+                                            (float("inf"), "deadline=inf"), ("5", "deadline='5'")])
+def test_deadline_must_be_positive(value, setting):
+    with pytest.raises(DatasetError, match=f"deadline must be a positive number of seconds; received: {setting}"):
+        dl.deadline_for(value)
+
+
+def test_deadline_from_the_environment(monkeypatch):
+    monkeypatch.delenv(dl.ENV_DEADLINE, raising=False)
+    assert dl.deadline_for() == dl.DEADLINE_S
+    monkeypatch.setenv(dl.ENV_DEADLINE, "42")
+    assert dl.deadline_for() == 42.0 and dl.deadline_for(3) == 3.0
+    monkeypatch.setenv(dl.ENV_DEADLINE, "soon")
+    with pytest.raises(DatasetError, match=r"\$FASTACT_DOWNLOAD_DEADLINE must be a positive number of seconds; "
+                                           r"received: \$FASTACT_DOWNLOAD_DEADLINE='soon'"):
+        dl.deadline_for()
+
+
+def test_size_caps_cover_the_real_files():
+    from fastact.data.registry import PAYLOAD_BYTES, gzip_bound
+
+    spec = DATASETS["mnist"]
+    served = {"train-images-idx3-ubyte.gz": 9_912_422, "train-labels-idx1-ubyte.gz": 28_881,  # bytes on the mirrors
+              "t10k-images-idx3-ubyte.gz": 1_648_877, "t10k-labels-idx1-ubyte.gz": 4_542}
+    for role, name in spec.files.items():
+        assert served[name] < spec.size_cap(name) == gzip_bound(PAYLOAD_BYTES[role])
+    payload = os.urandom(100_000)  # incompressible: the worst case for the bound
+    deflated = len(gzip.compress(payload, compresslevel=9, mtime=0)) - 18  # minus gzip's header and trailer
+    assert deflated <= gzip_bound(len(payload)) - (64 << 10)

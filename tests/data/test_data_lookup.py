@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fastact.data import DATASETS, DatasetError, load_dataset
-from fastact.data import locations
+from fastact.data import DATASETS, DatasetError, load_dataset, locations
+
 from idxgen import isolate_data_env, write_idx_dataset
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from fastact.data import DatasetError, load_dataset, write_idx
+from fastact.data import DatasetError, DatasetMemoryError, load_dataset, write_idx
+from fastact.resources import set_memory_budget
+
 from idxgen import isolate_data_env, write_idx_dataset
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -139,3 +142,35 @@ def test_debian_fashion_mnist(monkeypatch, tmp_path):
     assert set(ds.checksums.values()) == {"ok"}
     split = load_dataset("fashion-mnist", val_split=0.1, download=False, progress=False)
     assert np.bincount(split.y_val).tolist() == [600] * 10
+
+
+def test_inferred_class_count_must_be_consistent_with_the_labels(data):
+    labels = np.arange(100) % 10
+    labels[42] = 100  # 101 classes from 100 training labels: corrupt, not data
+    bad = _break(data, "train-labels-idx1-ubyte.gz", labels.astype(np.uint8))
+    with pytest.raises(DatasetError, match=re.escape(
+            f"{bad}: label 100 at index 42 implies 101 classes, more than the 100 training labels")):
+        _load(data)
+    # A known dataset keeps its spec's count: the same label is simply out of range.
+    with pytest.raises(DatasetError, match=r"label 100 at index 42 is outside 0..9 \(mnist has 10 classes\)"):
+        _load(data, name="mnist")
+
+
+def test_memory_budget_names_the_dataset_and_the_fix(data):
+    set_memory_budget(20_000, source="--memory-budget 20000")
+    try:
+        with pytest.raises(DatasetMemoryError) as info:
+            _load(data, dtype="float64")
+    finally:
+        set_memory_budget(None)
+    assert str(info.value) == (
+        f"custom from {data}: 130 rows x 30 features as float64 (+ a 2.93 KiB working copy) needs an estimated "
+        "34.4 KiB, more than the memory budget of 19.5 KiB (--memory-budget 20000); use dtype='float32', or raise "
+        "the budget with --memory-budget SIZE or FASTACT_MEMORY_BUDGET=SIZE (e.g. 16G, or 90%)")
+
+
+def test_image_shape_and_input_dim_agree_for_any_image_size(monkeypatch, tmp_path):
+    isolate_data_env(monkeypatch, tmp_path)
+    write_idx_dataset(tmp_path, n_train=20, n_test=10, shape=(1, 7), n_classes=2)
+    ds = _load(tmp_path)
+    assert ds.image_shape == (1, 7) and ds.input_dim == 7

@@ -1,8 +1,9 @@
-"""fastact.data.idx: round trips, and one clear DatasetError per kind of broken file."""
+"""fastact.data.idx: round trips, one clear DatasetError per kind of broken file, sizes checked first."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from fastact.data import DatasetError, read_idx, write_idx
-from fastact.data.idx import DTYPE_CODES
+from fastact.data import DatasetError, DatasetMemoryError, read_idx, write_idx
+from fastact.data.idx import DTYPE_CODES, load_idx, scan_idx
+from fastact.resources import ResourceError, set_memory_budget
+
 from idxgen import write_idx_dataset
 
 NATIVE_DTYPES = [d.newbyteorder("=") for d in DTYPE_CODES.values()]
@@ -171,3 +174,60 @@ def test_arbitrary_bytes_parse_or_raise_dataset_error(data):
             assert str(path) in str(exc)
         else:
             assert array.nbytes + 4 + 4 * array.ndim == len(data)
+
+
+# -- sizes are checked before anything is allocated --------------------------------------------
+
+@pytest.fixture
+def budget():
+    yield set_memory_budget
+    set_memory_budget(None)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_budget_refuses_before_reading(tmp_path, budget, gz):
+    path = write_idx(tmp_path / ("x.gz" if gz else "x"), np.zeros((10, 100), np.uint8))
+    budget(999, source="--memory-budget 999")
+    with pytest.raises(DatasetMemoryError) as info:
+        read_idx(path)
+    assert str(info.value) == (
+        f"{path}: the uint8 (10, 100) array its header declares needs an estimated 1000 B, more than the memory "
+        "budget of 999 B (--memory-budget 999); raise the budget with --memory-budget SIZE or "
+        "FASTACT_MEMORY_BUDGET=SIZE (e.g. 16G, or 90%)")
+    assert isinstance(info.value, DatasetError) and isinstance(info.value, ResourceError)
+    budget(1000)
+    assert read_idx(path).shape == (10, 100)
+
+
+def test_gzip_payload_longer_than_declared(tmp_path):
+    path = _write(tmp_path / "long.gz", _header(0x08, [2]) + b"\x01\x02\x03", gz=True)
+    _raises(path, r"unexpected trailing bytes after the \(2,\) array: the payload is longer than the 10 bytes "
+            "its header declares")
+
+
+def test_gzip_header_claiming_more_than_deflate_can_expand(tmp_path):
+    path = _write(tmp_path / "claim.gz", _header(0x08, [10**9]) + bytes(100), gz=True)
+    size = path.stat().st_size
+    _raises(path, rf"header declares uint8 \(1000000000,\) = 954 MiB of data, but a {size}-byte gzip file can "
+            r"hold at most .* \(deflate expands at most 1032:1\)")
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_load_and_scan_give_the_same_digests(tmp_path, gz):
+    array = np.arange(600, dtype=">i4").reshape(20, 30)
+    path = write_idx(tmp_path / ("a.gz" if gz else "a"), array)
+    data = path.read_bytes()
+    payload = gzip.decompress(data) if gz else data
+    loaded = load_idx(path, ndim=2)
+    np.testing.assert_array_equal(loaded.array, array)
+    assert loaded.array.dtype == np.dtype("int32")  # native order, swapped in place
+    digests = (hashlib.sha256(data).hexdigest(), hashlib.sha256(payload).hexdigest())
+    assert (loaded.file_sha256, loaded.payload_sha256) == digests
+    header, *scanned = scan_idx(path, ndim=2)
+    assert tuple(scanned) == digests and header.shape == (20, 30) and header.nbytes == 2400
+
+
+def test_scan_finds_the_same_faults_as_read(tmp_path):
+    path = _write(tmp_path / "t.gz", _header(0x08, [4, 3, 3]) + bytes(31), gz=True)
+    with pytest.raises(DatasetError, match=r"truncated: header declares uint8 \(4, 3, 3\) = 36 data bytes"):
+        scan_idx(path)
