@@ -27,7 +27,7 @@ class FastactApp(App):
     ``q`` Quit, ``m`` chart and ``o`` sort (Train tab), ``1``-``5`` switch tabs, ``tab`` next
     panel, Escape leaves a text field. A key a text field cannot hold is not typed but acts as
     its shortcut (`fastact_tui.widgets.fields.FieldInput`); where letters are text (Dataset,
-    Data dir), ``ctrl+r``, ``ctrl+s`` and ``ctrl+q`` do the same and the footer shows them."""
+    Data dir, Data file), ``ctrl+r``, ``ctrl+s`` and ``ctrl+q`` do the same and the footer shows them."""
 
     TITLE = "fastact"
     CSS_PATH = "app.tcss"

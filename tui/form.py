@@ -19,7 +19,7 @@ from fastact.training.config import check_seeds
 
 #: the form's text fields and selects, by TrainConfig field name (plus ``seeds``)
 FIELDS = ("hidden", "epochs", "batch_size", "lr", "optimizer", "seed", "seeds", "threads", "dataset", "data_dir",
-          "prelu")
+          "data_file", "prelu")
 
 
 def defaults() -> dict[str, str]:
@@ -100,7 +100,7 @@ def build(values: dict[str, str], acts: list[str], params: dict[tuple[str, str],
     common["lr"] = _typed(errors, "lr", values["lr"], float)
     common["threads"] = _typed(errors, "threads", values["threads"], int, blank_ok=True)
     common.update(optimizer=values["optimizer"], prelu=values["prelu"], dataset=values["dataset"].strip() or "auto",
-                  data_dir=values["data_dir"].strip() or None)
+                  data_dir=values["data_dir"].strip() or None, data_file=values["data_file"].strip() or None)
     seed = _typed(errors, "seed", values["seed"], int)
     n_seeds = _typed(errors, "seeds", values["seeds"], int)
     if n_seeds is not None:

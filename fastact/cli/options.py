@@ -183,6 +183,9 @@ def add_run_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
                    help=f"validation fraction (default: {d.val_split:g})")
     p.add_argument("--dataset", default=d.dataset, help=f"mnist, fashion-mnist, ... or auto (default: {d.dataset})")
     p.add_argument("--data-dir", default=None, help="directory holding the four MNIST-format files")
+    p.add_argument("--data-file", default=None, metavar="NPZ",
+                   help="your own data: an .npz with x_train (n, features), y_train (n,) class indices and "
+                        "optionally x_test, y_test (numpy.savez writes it); replaces --dataset/--data-dir")
     p.add_argument("--threads", type=int, default=None, help="kernel threads (default: all cores)")
     p.add_argument("--dtype", default=d.dtype, choices=list(DTYPES), help=f"(default: {d.dtype})")
     p.add_argument("--prelu", default=d.prelu, choices=PRELU_MODES,
@@ -226,8 +229,8 @@ def configs_from_args(args, acts: list[str] | None = None) -> list[TrainConfig]:
                 act=act, hidden=tuple(args.hidden), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                 optimizer=args.optimizer, momentum=args.momentum, nesterov=args.nesterov,
                 weight_decay=args.weight_decay, seed=seed, val_split=args.val_split, dataset=args.dataset,
-                data_dir=args.data_dir, threads=args.threads, dtype=args.dtype, act_params=params,
-                prelu=args.prelu, out=None if args.no_save else args.out))
+                data_dir=args.data_dir, data_file=args.data_file, threads=args.threads, dtype=args.dtype,
+                act_params=params, prelu=args.prelu, out=None if args.no_save else args.out))
     for c in configs:
         c.validate()
     return configs

@@ -41,7 +41,7 @@ def load_data(config: TrainConfig):
     try:
         return load_for(config, progress=True)
     except DatasetError as exc:
-        raise UsageError(f"--dataset/--data-dir: {exc}") from None
+        raise UsageError(f"{'--data-file' if config.data_file else '--dataset/--data-dir'}: {exc}") from None
 
 
 class ConsoleCallbacks(ConsoleProgress):

@@ -26,7 +26,7 @@ from typing import Callable, Iterator, Protocol
 
 from fastact.engine import threads as _threads
 from fastact.errors import SettingsError
-from fastact.training import TrainConfig, load_for, train
+from fastact.training import TrainConfig, data_key, load_for, train
 
 
 class Executor(Protocol):
@@ -84,7 +84,7 @@ _DATA: dict = {}
 
 def train_in_worker(config: TrainConfig):
     """Top-level (picklable) point runner for process executors: loads the data once per process."""
-    key = (config.dataset, config.data_dir, config.val_split, config.seed, config.dtype)
+    key = data_key(config)
     if key not in _DATA:
         _DATA[key] = load_for(config, progress=False)
     # The weights stay in the worker: the parent needs the metrics only (a saved run keeps model.npz).

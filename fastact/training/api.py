@@ -28,8 +28,10 @@ def fit(dataset=None, callbacks: Callbacks | list[Callbacks] | None = None, canc
     """Train one MLP: ``fit(ds, act="relu", hidden=(256,), epochs=3)`` is ``train(TrainConfig(...), ds)``.
 
     Args:
-        dataset: a loaded `fastact.Dataset`, a dataset name (``"fashion-mnist"``), or None for
-            the one ``settings`` name (``dataset=``, ``data_dir=``; default ``"auto"``).
+        dataset: a loaded `fastact.Dataset` (``fastact.Dataset.from_arrays(x, y)`` for your own
+            arrays), a dataset name (``"fashion-mnist"``), an ``.npz`` path (`fastact.load_npz`),
+            or None for the one ``settings`` name (``dataset=``, ``data_dir=``, ``data_file=``;
+            default ``"auto"``).
         callbacks: a `Callbacks` or a list of them, called in this thread.
         cancel: as for `fastact.training.train`.
         verbose: 0 silent, 1 (or ``"auto"``, the default) a progress bar and a line per epoch,
@@ -50,8 +52,8 @@ def fit(dataset=None, callbacks: Callbacks | list[Callbacks] | None = None, canc
         raise SettingsError("verbose", verbose, "0 (silent), 1 or 'auto' (progress bar and epoch lines) "
                                                 "or 2 (epoch lines only)")
     verbose = 1 if verbose == "auto" else verbose
-    if isinstance(dataset, str):
-        settings["dataset"], dataset = dataset, None
+    if isinstance(dataset, str):  # a name, or your own .npz file
+        settings["data_file" if dataset.endswith(".npz") else "dataset"], dataset = dataset, None
     elif dataset is not None and not all(hasattr(dataset, k) for k in ("x_train", "y_train", "x_test", "n_classes")):
         raise TypeError(f"dataset must be a fastact.Dataset (fastact.load_dataset(...)), a dataset name or None. "
                         f"Received: dataset of type {type(dataset).__name__}")

@@ -163,3 +163,45 @@ def test_output_written_to_a_file_reads_whole(long_data_dir, tmp_path):
     assert any(line.startswith("│ leaky_relu(negative_slope=0.125) │") for line in lines)
     saved = next(line for line in lines if line.startswith("saved under "))
     assert saved.endswith("redraws this)")
+
+
+@pytest.fixture(scope="module")
+def npz(tmp_path_factory):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 5))
+    y = (x[:, 0] > 0).astype(np.int64)
+    path = tmp_path_factory.mktemp("npz") / "own.npz"
+    np.savez(path, x_train=x[:240], y_train=y[:240], x_test=x[240:], y_test=y[240:])
+    return str(path)
+
+
+def test_train_and_sweep_take_a_data_file(capsys, npz):
+    code, out, err = run_cli(capsys, "train", "--data-file", npz, "--act", "relu,tanh", "--epochs", "1",
+                             "--hidden", "8", "--no-save", "--quiet")
+    assert code == 0, err
+    assert out.splitlines()[0] == f"dataset: own from {npz} (240 training rows of 5 features, 60 test rows)"
+    assert [line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")] == ["relu", "tanh"]
+    code, out, err = run_cli(capsys, "sweep", "width", "--values", "4", "8", "--data-file", npz, "--epochs", "1",
+                             "--no-save", "--quiet")
+    assert code == 0, err
+    assert [line.split("│")[2].strip() for line in out.splitlines() if line.startswith("│")] == ["4", "8"]
+
+
+def test_data_file_errors_are_one_line(capsys, npz, tmp_path):
+    import numpy as np
+
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x_train=np.zeros((4, 2)), y_train=np.zeros(4, np.int64), extra=np.zeros(1))
+    for argv, message in (
+            (["--data-file", str(tmp_path / "none.npz")], "fastact train: error: --data-file must be an existing "
+                                                          f".npz file (keys x_train, y_train, optionally x_test, "
+                                                          f"y_test). Received: data_file='{tmp_path}/none.npz'"),
+            (["--data-file", npz, "--data-dir", str(tmp_path)], "fastact train: error: --data-file must be used "
+                                                                "without --data-dir"),
+            (["--data-file", npz, "--dataset", "mnist"], "fastact train: error: --data-file must be used with "
+                                                         "--dataset auto"),
+            (["--data-file", str(bad)], f"fastact train: error: --data-file: {bad}: unexpected key(s) 'extra'")):
+        code, out, err = run_cli(capsys, "train", *argv, "--no-save")
+        assert code == 2 and out == "" and err.startswith(message) and err.count("\n") == 1, err

@@ -127,3 +127,53 @@ def test_bad_calls_fail_in_one_line_before_loading_data(kw, error, message, monk
 def test_a_wrong_kind_of_dataset_is_named():
     with pytest.raises(TypeError, match="^dataset must be a fastact.Dataset .* Received: dataset of type ndarray$"):
         fastact.fit(np.zeros((3, 4)), verbose=0)
+
+
+def blobs(n=400, features=7, seed=0):
+    """A learnable non-image task: the class is which of three feature sums is largest."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, features))
+    y = np.argmax(np.stack([x[:, :2].sum(1), x[:, 2:4].sum(1), x[:, 4:].sum(1)], axis=1), axis=1)
+    return x, y
+
+
+def test_fit_on_your_own_non_image_arrays():
+    x, y = blobs()
+    ds = fastact.Dataset.from_arrays(x[:300], y[:300], x[300:], y[300:], val_split=0.2, seed=1)
+    assert ds.input_dim == 7 and ds.image_shape is None
+    result = fastact.fit(ds, act="tanh", hidden=32, epochs=30, lr=0.01, batch_size=32, out=None, verbose=0)
+    model = result.model
+    assert model.sizes == [7, 32, 3] and result.test_acc > 0.85
+    assert np.mean(model.predict(x[300:]) == y[300:]) == result.test_acc
+    # the raw float64 features, not only the dataset's float32 copy, give the same answers
+    assert np.array_equal(model.predict(x[300:]), model.predict(ds.x_test))
+
+
+def test_without_a_test_split_the_test_metrics_are_nan():
+    x, y = blobs(120)
+    result = fastact.fit(fastact.Dataset.from_arrays(x, y), **SMALL, out=None, verbose=0)
+    assert result.status == "completed" and np.isnan(result.test_acc) and len(result.history) == 2
+
+
+def test_an_npz_path_is_your_data_file(tmp_path):
+    x, y = blobs()
+    path = tmp_path / "blobs.npz"
+    np.savez(path, x_train=x[:300], y_train=y[:300], x_test=x[300:], y_test=y[300:])
+    by_path = fastact.fit(str(path), **SMALL, out=None, verbose=0)
+    by_setting = fastact.fit(data_file=str(path), **SMALL, out=None, verbose=0)
+    loaded = fastact.fit(fastact.load_npz(path), **SMALL, out=None, verbose=0)
+    assert by_path.config.data_file == str(path) and by_path.dataset == "blobs"
+    def metrics(r):  # the same split trains the same run (wall times aside)
+        return [(h.train_loss, h.train_acc, h.val_loss, h.val_acc) for h in r.history], r.test_acc
+
+    assert metrics(by_path) == metrics(by_setting) == metrics(loaded)
+
+
+@pytest.mark.parametrize("kw,message", [
+    (dict(data_file="/no/such.npz"), "data_file must be an existing .npz file"),
+    (dict(data_file=__file__, data_dir="/tmp"), "data_file must be used without data_dir"),
+    (dict(data_file=__file__, dataset="mnist"), "data_file must be used with dataset auto"),
+])
+def test_data_file_rules(kw, message):
+    with pytest.raises(SettingsError, match=f"^{message}"):
+        fastact.fit(**kw, verbose=0)

@@ -105,3 +105,15 @@ def test_cli_takes_both_list_syntaxes(acts, hidden):
 def test_hidden_field_reads_the_cli_list_syntax(text):
     res = build(hidden=text)
     assert res.ok and [c.hidden for c in res.configs] == [(256, 128)]
+
+
+def test_data_file_field_follows_the_library_rules(tmp_path):
+    path = tmp_path / "own.npz"
+    path.write_bytes(b"")  # the form checks only that it exists; reading it is the loader's job
+    res = build(data_file=f" {path} ")
+    assert res.ok and res.configs[0].data_file == str(path) and res.configs[0].data_dir is None
+    res = build(data_file=str(tmp_path / "none.npz"))
+    assert res.errors["data_file"].startswith("data_file must be an existing .npz file")
+    res = build(data_file=str(path), data_dir=str(tmp_path))
+    assert res.errors["data_file"].startswith("data_file must be used without data_dir")
+    assert cli.parse(["--data-file", str(path)])["fields"]["data_file"] == str(path)
