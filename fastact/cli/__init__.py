@@ -6,7 +6,9 @@
     fastact bench  --act relu                           kernel benchmarks (cli/bench.py)
 
 One module per subcommand, each with ``add_arguments(parser)`` and ``run_cli(args)``: parsing
-and printing only. Bad input is one line, ``fastact train: error: --epochs must be a positive
+and printing only. Every list flag (``--act``, ``--hidden``, ``--values``, bench's ``--batch`` ...) takes values
+separated by spaces and/or commas (`fastact.cli.options.add_list_argument`). Bad input is one
+line naming the subcommand, ``fastact train: error: --epochs must be a positive
 integer. Received: epochs=0``, and exit code 2 (argparse's convention): library
 `SettingsError` s are worded with the flags that set each field (`fastact.cli.options`).
 Ctrl-C exits 130 after the running run has written its files (quietly at any moment, imports
@@ -74,8 +76,10 @@ def _main(argv: list[str]) -> int:
     # benchmark peers); a missing module only disables its own subcommand.
     command = next((a for a in argv if not a.startswith("-")), "")
     parser = build_parser(command)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
     sub = parser._subparsers._group_actions[0].choices[args.command]
+    if extra:  # worded by the subcommand, like every other usage error of its arguments
+        sub.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "_missing", None):
         sub.error(args._missing)
     from fastact.cli.options import cli_message, resource_limits

@@ -3,8 +3,10 @@ and export every epoch of every run as CSV."""
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 from fastact.cli.options import UsageError
-from fastact.cli.output import chart_width, make_console
+from fastact.cli.output import chart_width, make_console, say
 from fastact.cli.sweep import print_sweep
 from fastact.experiments import charts, tables
 from fastact.experiments.sweep import targets
@@ -32,17 +34,17 @@ def run_cli(args, console=None) -> int:
     if not dirs:
         raise UsageError(f"DIR holds no saved runs (no config.json or summary.json). Received: {' '.join(args.dirs)}")
     runs = [saved.load_run(d) for d in dirs]
-    console.print(f"{len(runs)} run(s) from {', '.join(args.dirs)}")
+    say(console, f"{len(runs)} run(s) from {escape(', '.join(args.dirs))}")
     if args.sweep:
         print_sweep(console, runs, known[args.sweep], quiet=args.no_charts)
     else:
         console.print(tables.summary_table(runs, "Saved runs"))
         for line in tables.problems(runs):
-            console.print(f"[yellow]{line}[/yellow]")
+            say(console, f"[yellow]{escape(line)}[/yellow]")
         if not args.no_charts:
             for chart in charts.accuracy_charts(runs, color=console.is_terminal, width=chart_width()):
                 console.out(chart, highlight=False)
     if args.csv:
         n = tables.write_csv(runs, args.csv)
-        console.print(f"wrote {n} rows to {args.csv}")
+        say(console, f"wrote {n} rows to {escape(args.csv)}")
     return 0

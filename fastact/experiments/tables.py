@@ -14,14 +14,10 @@ from dataclasses import asdict, is_dataclass
 import numpy as np
 from rich.table import Table
 
+# The labels and epoch lines are the training layer's, so `fastact.fit(verbose=1)` prints what the CLI does.
+from fastact.training.progress import epoch_line, label_of  # noqa: F401  (re-exported)
+
 EPOCH_FIELDS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "samples_per_s")
-
-
-def label_of(config: dict) -> str:
-    """``relu``, ``leaky_relu(negative_slope=0.1)``."""
-    params = config.get("act_params") or {}
-    inner = ", ".join(f"{k}={v:g}" for k, v in sorted(params.items()))
-    return f"{config.get('act', '?')}({inner})" if inner else str(config.get("act", "?"))
 
 
 def normalize(run) -> dict:
@@ -69,11 +65,19 @@ def _s_per_epoch(r):
     return sum(h["seconds"] for h in r["history"]) / len(r["history"]) if r["history"] else None
 
 
+def _column(table: Table, title: str, text: bool) -> None:
+    # Numbers never wrap or shorten (``12.0...``); names fold when the console is narrower than the table.
+    if text:
+        table.add_column(title, overflow="fold")
+    else:
+        table.add_column(title, justify="right", no_wrap=True)
+
+
 def summary_table(runs, title: str = "Results") -> Table:
     """Activation x final train acc, best val acc, test acc, s/epoch, status (mean +- std over seeds)."""
     table = Table(title=title)
     for col in ("activation", "runs", "final train acc", "best val acc", "test acc", "s/epoch", "status"):
-        table.add_column(col, justify="left" if col in ("activation", "status") else "right")
+        _column(table, col, text=col in ("activation", "status"))
     for label, rs in group(runs).items():
         cells = [fmt_pct(*mean_std(f(r) for r in rs)) for f in
                  (lambda r: _final(r, "train_acc"), _best_val, lambda r: r["test_acc"])]
@@ -87,14 +91,6 @@ def problems(runs) -> list[str]:
     """One line per run that did not complete: ``linear s0: diverged (loss became nan ...)``."""
     return [f"{label_of(r['config'])} s{r['config'].get('seed')}: {r['status']} ({r['message']})"
             for r in map(normalize, runs) if r["status"] != "completed"]
-
-
-def epoch_line(label: str, record, epochs: int) -> str:
-    """``relu  epoch 3/10  loss 0.3121  acc 88.52%  val_loss 0.3312  val_acc 88.10%  4.1s  14,300 samples/s``."""
-    r = asdict(record) if is_dataclass(record) else record
-    return (f"{label:<12} epoch {r['epoch']:>{len(str(epochs))}}/{epochs}  loss {r['train_loss']:.4f}  "
-            f"acc {fmt_pct(r['train_acc'])}  val_loss {r['val_loss']:.4f}  val_acc {fmt_pct(r['val_acc'])}  "
-            f"{r['seconds']:.1f}s  {r['samples_per_s']:,.0f} samples/s")
 
 
 def write_csv(runs, path) -> int:
@@ -125,7 +121,7 @@ def sweep_table(points, name: str, title: str) -> Table:
     """Swept value x final train acc, final val acc, test acc (mean +- std over seeds)."""
     table = Table(title=title)
     for col in ("series", name, "runs", "final train acc", "final val acc", "test acc", "status"):
-        table.add_column(col, justify="left" if col in ("series", "status") else "right")
+        _column(table, col, text=col in ("series", "status"))
     for series, by_value in points.items():
         for value, rs in sorted(by_value.items()):
             cells = [fmt_pct(*mean_std(f(r) for r in rs)) for f in

@@ -80,6 +80,7 @@ class TrainConfig:
     val_split: float = 0.1
     dataset: str = "auto"
     data_dir: str | None = None
+    data_file: str | None = None  # an .npz of x_train, y_train (and x_test, y_test): fastact.data.load_npz
     threads: int | None = None
     dtype: str = "float32"
     act_params: dict = field(default_factory=dict)
@@ -128,6 +129,13 @@ class TrainConfig:
         need(self.prelu in PRELU_MODES, "prelu", f"one of {', '.join(PRELU_MODES)}")
         need(isinstance(self.dataset, str) and bool(self.dataset), "dataset", "a dataset name or 'auto'")
         need(self.data_dir is None or Path(self.data_dir).is_dir(), "data_dir", "an existing directory")
+        if self.data_file is not None:
+            need(isinstance(self.data_file, str) and Path(self.data_file).is_file(), "data_file",
+                 "an existing .npz file (keys x_train, y_train, optionally x_test, y_test)")
+            need(self.data_dir is None, "data_file", "used without {data_dir} (each names the whole dataset)",
+                 {"data_dir": ("data_dir", self.data_dir)})
+            need(self.dataset == "auto", "data_file", "used with {dataset} auto (the file is the dataset)",
+                 {"dataset": ("dataset", self.dataset)})
         need(self.out is None or (isinstance(self.out, str) and bool(self.out.strip())), "out",
              "a directory path (or None: write no files)")
         if not isinstance(self.act_params, dict):

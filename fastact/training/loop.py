@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from fastact import activations, fsio
-from fastact.data import load_dataset
+from fastact.data import load_dataset, load_npz
 from fastact.engine import threads as _threads
 from fastact.engine.blas import backend_info, backend_name
 from fastact.nn import MLP, optim, warm_up
@@ -38,9 +38,17 @@ from fastact.training.records import Callbacks, EpochRecord, RunResult
 
 
 def load_for(config: TrainConfig, progress: bool = True):
-    """The dataset ``config`` names, split with its ``val_split`` and ``seed``."""
+    """The dataset ``config`` names (its ``data_file``, else ``dataset``/``data_dir``), split with
+    its ``val_split`` and ``seed``."""
+    if config.data_file is not None:
+        return load_npz(config.data_file, val_split=config.val_split, seed=config.seed, dtype=config.dtype)
     return load_dataset(config.dataset, config.data_dir, config.val_split, config.seed, config.dtype,
                         progress=progress)
+
+
+def data_key(config: TrainConfig) -> tuple:
+    """Configs with the same key train on the same split: load it once for all of them."""
+    return (config.dataset, config.data_dir, config.data_file, config.val_split, config.seed, config.dtype)
 
 
 class _Stop(Exception):
@@ -121,6 +129,7 @@ def _run(config, ds, cb, cancel, writer, result, n_threads) -> None:
         raise ValueError(f"the training split is empty. Received: n_train={n}")
     sizes = [ds.input_dim, *config.hidden, ds.n_classes]
     model = MLP(sizes, act.name, config.dtype, config.seed, config.prelu, **config.act_params)
+    result.model = model
     opt = optim.get(config.optimizer, config.lr, config.weight_decay, config.momentum, config.nesterov)
     n_batches = -(-n // config.batch_size)
     blas = backend_name()
@@ -187,7 +196,7 @@ def train_many(configs, dataset=None, callbacks: Callbacks | None = None,
     """Train ``configs`` one after another; a diverged or failed run does not stop the others.
 
     Every config is validated, and its memory checked, before the first run starts. Without ``dataset``
-    each distinct (dataset, data_dir, val_split, seed, dtype) is loaded once.
+    each distinct `data_key` (dataset, data_dir, data_file, val_split, seed, dtype) is loaded once.
     Stops early (returning the results so far) once ``cancel`` is set.
     """
     configs = list(configs)
@@ -200,7 +209,7 @@ def train_many(configs, dataset=None, callbacks: Callbacks | None = None,
             break
         ds = dataset
         if ds is None:
-            key = (c.dataset, c.data_dir, c.val_split, c.seed, c.dtype)
+            key = data_key(c)
             if key not in cache:
                 cache[key] = load_for(c)
             ds = cache[key]

@@ -54,8 +54,9 @@ def dataset_shape(ds) -> DataShape:
 
 def named_shape(config: TrainConfig) -> DataShape | None:
     """The shape of the named dataset ``config`` will load (every named one is MNIST-sized), or None
-    when it is not known before loading (a ``data_dir`` of unknown files)."""
-    if config.data_dir is not None or (config.dataset != "auto" and config.dataset not in DATASETS):
+    when it is not known before loading (a ``data_dir`` of unknown files, a ``data_file``)."""
+    if config.data_dir is not None or config.data_file is not None \
+            or (config.dataset != "auto" and config.dataset not in DATASETS):
         return None
     n_file = PAYLOAD_BYTES["train_labels"] - 8  # IDX label files: an 8-byte header, one byte per row
     n_test = PAYLOAD_BYTES["test_labels"] - 8
@@ -99,12 +100,12 @@ def check_runs(configs, dataset=None) -> None:
     """`check_run` for every configuration (with ``dataset``'s shape, else the named dataset's).
 
     Configurations that differ only in the seed share one check; one whose data shape is not
-    known yet (a ``data_dir``) is checked once its data is loaded (`fastact.training.train`).
+    known yet (a ``data_dir``, a ``data_file``) is checked once its data is loaded (`fastact.training.train`).
     """
     seen = set()
     for c in configs:
         key = (c.act, tuple(c.hidden), c.batch_size, c.dtype, c.optimizer, c.prelu, c.dataset, c.data_dir,
-               c.val_split)
+               c.data_file, c.val_split)
         if key in seen:
             continue
         seen.add(key)

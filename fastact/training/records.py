@@ -25,7 +25,8 @@ class EpochRecord:
 
 @dataclass
 class RunResult:
-    """A finished run: its config, identity, per-epoch history, test metrics and status."""
+    """A finished run: its config, identity, per-epoch history, test metrics and status, and
+    ``model``, the trained `fastact.MLP` (as it was when the run ended; None if it was never built)."""
 
     config: "object"  # fastact.training.config.TrainConfig
     run_id: str
@@ -36,6 +37,7 @@ class RunResult:
     status: str  # one of STATUSES
     message: str
     dataset: str
+    model: "object" = None  # fastact.nn.MLP
 
 
 class Callbacks:

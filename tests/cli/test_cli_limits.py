@@ -90,9 +90,9 @@ BENCH = [
     (["--max-time", "inf"], "argument --max-time: must be seconds in [0, 600]. Received: 'inf'"),
     (["--max-time", "-1"], "argument --max-time: must be seconds in [0, 600]. Received: '-1'"),
     (["--threads", "0"], "argument --threads: must be an integer in 1.."),
-    (["--batch", "0"], "batch sizes must be positive integers. Received: batches=[0]"),
+    (["--batch", "0"], "argument --batch: invalid batch size value: '0'"),
     (["--shape", "8"], "shape must be two positive sizes (n_in, n_out). Received: shape=(8,)"),
-    (["--act", "nope"], "act must be one of"),
+    (["--act", "nope"], "argument --act: invalid choice: 'nope'"),
 ]
 
 

@@ -47,7 +47,7 @@ async def test_stop_keeps_records_and_run_again_starts_clean(monkeypatch):
         await wait_for(pilot, lambda: app.status["state"] == "stopped")
         kept = table.rows_by_label["relu"]
         assert kept["status"] == "cancelled" and 2 <= kept["epoch"] < 50
-        assert table.rows_by_label["tanh"]["status"] == "queued"  # the next run never started
+        assert table.rows_by_label["tanh"]["status"] == "not run"  # the next run never started
         assert len(app.query_one("#charts").plot("val").series["relu"][0]) == kept["epoch"]
         assert not app.query_one("#run").disabled
         monkeypatch.setattr(fake_trainer, "DELAY", 0.0)

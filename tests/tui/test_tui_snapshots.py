@@ -25,9 +25,9 @@ class FakeBench:
     def available_impls():
         return ["fastact", "numpy", "torch"]
 
-    @staticmethod
-    def run(acts, batches=(128,), ops=("forward",), impls=None, progress=None, cancel=None, **kw):
-        plan = [(o, a, b, i) for o in ops for a in acts for b in batches for i in FakeBench.available_impls()]
+    @classmethod
+    def run(cls, acts, batches=(128,), ops=("forward",), impls=None, progress=None, cancel=None, **kw):
+        plan = [(o, a, b, i) for o in ops for a in acts for b in batches for i in cls.available_impls()]
         out = []
         for k, (o, a, b, i) in enumerate(plan):
             base = {"forward": 0.2, "backward": 0.5, "step": 1.1}[o] * (1 + 0.1 * len(a))
