@@ -61,3 +61,21 @@ class LogLine(Message):
 @dataclass
 class RunsChanged(Message):
     """New result files may exist: the Runs tab rescans."""
+
+
+@dataclass
+class RunsScanned(Message):
+    """The Runs tab's scan finished: the runs read, one line per run skipped, ``error`` if it raised."""
+
+    runs: list
+    skipped: list
+    error: str = ""
+
+
+@dataclass
+class SweepPrepared(Message):
+    """The Sweep tab's configs, built in a worker thread (up to 100,000, each validated); ``error``: why not."""
+
+    configs: list
+    labels: list
+    error: str = ""

@@ -3,6 +3,8 @@ and export every epoch of every run as CSV."""
 
 from __future__ import annotations
 
+import sys
+
 from rich.markup import escape
 
 from fastact.cli.options import UsageError
@@ -33,8 +35,13 @@ def run_cli(args, console=None) -> int:
         raise UsageError(f"DIR: {exc}") from None
     if not dirs:
         raise UsageError(f"DIR holds no saved runs (no config.json or summary.json). Received: {' '.join(args.dirs)}")
-    runs = [saved.load_run(d) for d in dirs]
-    say(console, f"{len(runs)} run(s) from {escape(', '.join(args.dirs))}")
+    runs, skipped = saved.load_runs(dirs)
+    for problem in skipped:  # a malformed run is skipped, named, and the others are still drawn
+        print(f"fastact report: warning: skipped {problem}", file=sys.stderr)
+    if not runs:
+        raise UsageError(f"DIR holds no readable runs ({len(skipped)} skipped). Received: {' '.join(args.dirs)}")
+    say(console, f"{len(runs)} run(s) from {escape(', '.join(args.dirs))}"
+                 + (f" ({len(skipped)} skipped)" if skipped else ""))
     if args.sweep:
         print_sweep(console, runs, known[args.sweep], quiet=args.no_charts)
     else:

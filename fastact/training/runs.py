@@ -30,6 +30,7 @@ from pathlib import Path
 
 from fastact import fsio
 from fastact._version import __version__
+from fastact.training import runfiles
 from fastact.training.config import TrainConfig
 
 CONFIG, METRICS, SUMMARY, MODEL = "config.json", "metrics.jsonl", "summary.json", "model.npz"
@@ -155,29 +156,32 @@ def summarize(result, seconds: float | None = None) -> dict:
 
 
 def read_metrics(path) -> list[dict]:
-    """Epoch records of ``metrics.jsonl``; an incomplete last line (a hard kill mid-write) is skipped."""
-    rows = []
-    with open(path) as f:
-        for line in f:
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-    return rows
+    """Epoch records of ``metrics.jsonl``; an incomplete last line (a hard kill mid-write) is skipped.
+
+    Raises:
+        fastact.training.runfiles.MalformedRun: any other line that is not an epoch record.
+    """
+    return runfiles.read_metrics(path)
 
 
 def load_run(run_dir) -> dict:
     """``{"id", "dir", "config", "summary", "history", "status"}`` of a saved run.
 
+    Every file is checked before it is used (`fastact.training.runfiles`).
+
     Raises:
         FileNotFoundError: ``run_dir`` holds neither ``config.json`` nor ``summary.json``.
+        fastact.training.runfiles.MalformedRun: a file that is not what fastact writes (one line
+            naming it): skip the run (`load_runs`).
     """
     d = Path(run_dir)
     cfg_path, sum_path, met_path = d / CONFIG, d / SUMMARY, d / METRICS
     if not cfg_path.is_file() and not sum_path.is_file():
         raise FileNotFoundError(f"not a run directory (no {CONFIG} or {SUMMARY}). Received: {run_dir}")
-    config = json.loads(cfg_path.read_text()) if cfg_path.is_file() else {}
-    summary = json.loads(sum_path.read_text()) if sum_path.is_file() else {}
+    config = runfiles.read_json(cfg_path) if cfg_path.is_file() else {}
+    runfiles.check_config(cfg_path, config)
+    summary = runfiles.read_json(sum_path) if sum_path.is_file() else {}
+    runfiles.check_summary(sum_path, summary)
     history = read_metrics(met_path) if met_path.is_file() else summary.get("history", [])
     status = summary.get("status", "interrupted")
     if status == "running":
@@ -186,6 +190,20 @@ def load_run(run_dir) -> dict:
     train_cfg = {k: v for k, v in config.items() if k in known} or summary.get("config") or {}
     return {"id": summary.get("run_id", d.name), "dir": str(d), "config": train_cfg, "meta": config,
             "summary": summary, "history": history, "status": status}
+
+
+def load_runs(dirs) -> tuple[list[dict], list[str]]:
+    """`load_run` of each of ``dirs``: the runs that could be read, and one line per run skipped
+    (``<file>: <what is wrong>``), for the reader to warn about and go on."""
+    loaded, skipped = [], []
+    for d in dirs:
+        try:
+            loaded.append(load_run(d))
+        except (runfiles.MalformedRun, FileNotFoundError) as exc:
+            skipped.append(str(exc))
+        except OSError as exc:  # the folder vanished or became unreadable while it was read
+            skipped.append(f"{d}: cannot be read ({exc.strerror or exc})")
+    return loaded, skipped
 
 
 def find_runs(paths) -> list[Path]:
@@ -207,4 +225,7 @@ def find_runs(paths) -> list[Path]:
 
 def _started(run_dir: Path) -> tuple:
     f = run_dir / CONFIG if (run_dir / CONFIG).is_file() else run_dir / SUMMARY
-    return f.stat().st_mtime_ns, run_dir.name
+    try:
+        return f.stat().st_mtime_ns, run_dir.name
+    except OSError:  # removed while the root was searched: sorted first, then skipped when read
+        return 0, run_dir.name
