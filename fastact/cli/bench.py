@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from fastact import activations, fsio
 from fastact.benchmarks.config import IMPLS, OPS
@@ -12,10 +11,10 @@ from fastact.benchmarks.peers import available_impls
 from fastact.benchmarks.report import ratio_table, render_table
 from fastact.benchmarks.timing import MAX_ROUNDS, MAX_TIME, _plan, run
 from fastact.cli.options import (
-    UsageError,
     add_act_argument,
     add_list_argument,
     add_resource_arguments,
+    check_output_file,
     choice,
     positive_int,
 )
@@ -61,17 +60,6 @@ def _bounded(kind, lo, hi, what):
     return parse
 
 
-def _check_json(path) -> None:
-    """``--json`` can be written, checked before the benchmarks run (nothing is created)."""
-    if path is None:
-        return
-    if os.path.isdir(path):
-        raise UsageError(f"--json must be a file path; {path} is a directory. Received: json={path!r}")
-    problem = fsio.writable_dir_problem(os.path.dirname(os.path.abspath(path)))
-    if problem:
-        raise UsageError(f"--json must be a file fastact can write ({problem}). Received: json={path!r}")
-
-
 def run_cli(args) -> int:
     """``fastact bench``: run, print the table, optionally write JSON. Returns the exit code.
 
@@ -87,7 +75,7 @@ def run_cli(args) -> int:
     console = make_console()
     # Bad arguments (and cases too large for the memory budget) fail before the bar shows.
     _plan(args.act, args.batch, args.ops, args.impls, args.shape, names=("--batch", "--shape"))
-    _check_json(args.json)
+    check_output_file("--json", args.json)
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("benchmarking", total=None)
 

@@ -252,6 +252,18 @@ def check_out(args) -> None:
                          f"Received: out={args.out!r}")
 
 
+def check_output_file(flag: str, path) -> None:
+    """A file option (``--json``, ``--csv``) can be written, checked before any work (nothing is created)."""
+    if path is None:
+        return
+    key = flag.lstrip("-").replace("-", "_")
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} must be a file path; {path} is a directory. Received: {key}={path!r}")
+    problem = fsio.writable_dir_problem(os.path.dirname(os.path.abspath(path)))
+    if problem:
+        raise UsageError(f"{flag} must be a file fastact can write ({problem}). Received: {key}={path!r}")
+
+
 def act_names(args) -> list[str]:
     return flatten(args.act)
 

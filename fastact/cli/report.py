@@ -7,7 +7,7 @@ import sys
 
 from rich.markup import escape
 
-from fastact.cli.options import UsageError
+from fastact.cli.options import UsageError, check_output_file
 from fastact.cli.output import chart_width, make_console, say
 from fastact.cli.sweep import print_sweep
 from fastact.experiments import charts, tables
@@ -29,6 +29,7 @@ def run_cli(args, console=None) -> int:
     known = targets()
     if args.sweep and args.sweep not in known:
         raise UsageError(f"--sweep must be one of {', '.join(sorted(known))}. Received: sweep={args.sweep!r}")
+    check_output_file("--csv", args.csv)
     try:
         dirs = saved.find_runs(args.dirs)
     except FileNotFoundError as exc:

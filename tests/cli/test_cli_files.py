@@ -211,3 +211,14 @@ def test_files_get_the_permissions_the_umask_gives(capsys, data_dir, tmp_path, u
     modes = {p.name: p.stat().st_mode & 0o777 for p in d.iterdir()}
     assert modes == dict.fromkeys(["config.json", "metrics.jsonl", "summary.json", "model.npz"], 0o666 & ~umask)
     assert idx.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_report_csv_that_cannot_be_written_is_refused_before_reading(capsys, data_dir, tmp_path):
+    assert train(capsys, data_dir, tmp_path / "runs")[0] == 0
+    (tmp_path / "f").write_text("")
+    for target, why in ((tmp_path, f"; {tmp_path} is a directory"),
+                        (tmp_path / "f" / "all.csv", f" ({tmp_path / 'f'} is a file, not a directory)")):
+        code, out, err = run_cli(capsys, "report", str(tmp_path / "runs"), "--csv", str(target))
+        assert code == 2 and out == ""
+        message = one_line(err, "report")
+        assert message.startswith("--csv must be a file") and why in message, message

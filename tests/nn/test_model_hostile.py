@@ -245,3 +245,31 @@ def test_a_batch_whose_workspace_exceeds_the_budget_is_refused():
     assert out["message"].startswith(f"batch must be within the memory budget: the workspace of an MLP 784-512-10 "
                                      f"float32 at batch 10000000 (workspace {need}) needs an estimated {need}, ")
     assert out["message"].endswith(f"; use a smaller batch, or {RAISE}. Received: batch=10000000")
+
+
+DENSE = """
+import numpy as np
+from fastact.nn import Dense
+def run(P):
+    layer = Dense(*P["shape"])
+    if P.get("batch"):
+        layer.forward(np.broadcast_to(np.zeros((1, P["shape"][0]), np.float32), (P["batch"], P["shape"][0])))
+    return layer.w.shape
+"""
+
+
+def test_a_dense_layer_too_large_is_refused_before_its_weights_are_drawn():
+    out = verdict(DENSE, {"shape": [1_000_000, 1_000_000]})
+    est = estimate_memory([1_000_000, 1_000_000])
+    assert out["error"] == "MemoryBudgetError"
+    assert out["message"].startswith(f"shape must be within the memory budget: a Dense layer 1000000 -> 1000000 "
+                                     f"float32 ({est.describe()}) needs an estimated {format_bytes(est.total)}, ")
+    assert out["message"].endswith(f"; use a smaller layer, or {RAISE}. Received: shape=(1000000, 1000000)")
+
+
+def test_a_dense_batch_too_large_is_refused_before_its_workspace_is_allocated():
+    out = verdict(DENSE, {"shape": [784, 512], "batch": 10_000_000})
+    need = format_bytes(estimate_memory([784, 512], 10_000_000).workspace)
+    assert out["error"] == "MemoryBudgetError"
+    assert out["message"].startswith(f"batch must be within the memory budget: the workspace of a Dense layer "
+                                     f"784 -> 512 at batch 10000000 (workspace {need}) needs an estimated {need}, ")
