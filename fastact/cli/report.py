@@ -44,7 +44,16 @@ def run_cli(args, console=None) -> int:
     say(console, f"{len(runs)} run(s) from {escape(', '.join(args.dirs))}"
                  + (f" ({len(skipped)} skipped)" if skipped else ""))
     if args.sweep:
-        print_sweep(console, runs, known[args.sweep], quiet=args.no_charts)
+        target = known[args.sweep]
+        points = [r for r in runs if _has_value(target, r)]
+        for r in runs:
+            if not _has_value(target, r):
+                print(f"fastact report: warning: skipped {r['dir']}: its config holds no {target.name} value to "
+                      f"draw the sweep against", file=sys.stderr)
+        if not points:
+            raise UsageError(f"--sweep {target.name}: no run holds a {target.name} value. Received: "
+                             f"{' '.join(args.dirs)}")
+        print_sweep(console, points, target, quiet=args.no_charts)
     else:
         console.print(tables.summary_table(runs, "Saved runs"))
         for line in tables.problems(runs):
@@ -56,3 +65,12 @@ def run_cli(args, console=None) -> int:
         n = tables.write_csv(runs, args.csv)
         say(console, f"wrote {n} rows to {escape(args.csv)}")
     return 0
+
+
+def _has_value(target, run) -> bool:
+    """The run's config holds the swept setting (a run written by hand or by another version may not)."""
+    try:
+        float(target.value_of(run["config"]))
+    except (KeyError, TypeError, ValueError, IndexError):
+        return False
+    return True

@@ -192,3 +192,17 @@ def test_report_with_only_malformed_runs_exits_2(good_run, tmp_path):
         f"fastact report: warning: skipped {d / 'summary.json'}: holds a JSON array, expected an object",
         f"fastact report: error: DIR holds no readable runs (1 skipped). Received: {tmp_path / 'root'}",
     ]
+
+
+def test_report_as_a_sweep_skips_runs_without_the_swept_setting(good_run, tmp_path, capsys):
+    from clirun import run_cli
+
+    copy_of(good_run, tmp_path, "a-good")
+    bare = tmp_path / "root" / "b-bare"
+    bare.mkdir()
+    (bare / "summary.json").write_text('{"status": "completed"}')  # valid, but holds no settings
+    code, out, err = run_cli(capsys, "report", str(tmp_path / "root"), "--sweep", "depth", "--no-charts")
+    assert code == 0, err
+    assert err == (f"fastact report: warning: skipped {bare}: its config holds no depth value to draw the sweep "
+                   "against\n")
+    assert "Sweep of depth" in out

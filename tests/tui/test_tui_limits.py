@@ -7,6 +7,8 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
+
 from fastact.training import TrainConfig
 from fastact.training import runs as saved
 from fastact_tui import cli, form
@@ -155,3 +157,13 @@ async def test_a_benchmark_batch_too_large_for_memory_is_refused():
                                 "estimated ")
         assert "use a smaller batch, or raise the budget with --memory-budget SIZE" in label
         assert not app.query_one("BenchView").running
+
+
+def test_fastact_tui_takes_the_memory_budget_and_refuses_a_bad_one(capsys):
+    assert cli.parse(["--memory-budget", "75%"])["memory_budget"] == "75%"
+    with pytest.raises(SystemExit) as info:
+        cli.parse(["--memory-budget", "lots"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fastact-tui: error: argument --memory-budget: must be a positive size") and \
+        err.count("\n") == 1
