@@ -15,10 +15,11 @@ from fastact_tui import cli
 from fastact_tui.widgets.benchmarks import BenchView
 from fastact_tui.widgets.log import LogPanel
 from fastact_tui.widgets.runs import RunsView
+from fastact_tui.widgets.study import StudyView
 from fastact_tui.widgets.sweep import SweepView
 from fastact_tui.widgets.train_view import TrainView
 
-TABS = ("train", "sweep", "bench", "runs", "log")
+TABS = ("train", "sweep", "study", "bench", "runs", "log")
 _TAB_KEYS = Binding.Group("Tabs", compact=True)
 
 
@@ -75,6 +76,8 @@ class FastactApp(App):
                 yield TrainView(self.prefill, id="train-view")
             with TabPane("Sweep", id="sweep"):
                 yield SweepView(id="sweep-view")
+            with TabPane("Study", id="study"):
+                yield StudyView(id="study-view")
             with TabPane("Benchmarks", id="bench"):
                 yield BenchView(id="bench-view")
             with TabPane("Runs", id="runs"):
@@ -123,7 +126,7 @@ class FastactApp(App):
             ready = getattr(view, "ready", not getattr(view, "running", False))
             return True if hasattr(view, "start") and ready else None
         if action == "stop":
-            return True if any(v.running for v in self.query("TrainView, SweepView, BenchView")) else None
+            return True if any(v.running for v in self.query("TrainView, SweepView, StudyView, BenchView")) else None
         if action in ("metric", "sort"):
             return self.query_one(TabbedContent).active == "train"
         return True
@@ -140,7 +143,7 @@ class FastactApp(App):
             view.start()
 
     def action_stop(self) -> None:
-        for view in self.query("TrainView, SweepView, BenchView"):
+        for view in self.query("TrainView, SweepView, StudyView, BenchView"):
             view.stop()
 
     def action_metric(self) -> None:
@@ -155,7 +158,7 @@ class FastactApp(App):
 
     async def action_quit(self) -> None:
         # Quitting mid-run: cancel and let the trainer finish its batch and write its files.
-        views = [v for v in self.query("TrainView, SweepView, BenchView") if v.running]
+        views = [v for v in self.query("TrainView, SweepView, StudyView, BenchView") if v.running]
         for v in views:
             v.stop()
         if views:

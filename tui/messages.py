@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
@@ -65,11 +65,15 @@ class RunsChanged(Message):
 
 @dataclass
 class RunsScanned(Message):
-    """The Runs tab's scan finished: the runs read, one line per run skipped, ``error`` if it raised."""
+    """The Runs tab's scan finished: the runs read (by id), one line per run skipped, ``error`` if it
+    raised, and each run's flat settings and the settings that vary among them (computed off the UI
+    thread too)."""
 
-    runs: list
+    runs: dict
     skipped: list
     error: str = ""
+    flats: dict = field(default_factory=dict)
+    varying: list = field(default_factory=list)
 
 
 @dataclass

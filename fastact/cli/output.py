@@ -71,6 +71,8 @@ class ConsoleCallbacks(ConsoleProgress):
     def on_run_end(self, result):
         if not self.quiet:
             super().on_run_end(result)
+            if result.status == "completed" and result.stopped_epoch:
+                self.say(result.message)
 
 
 def header(console: Console, ds, threads: int) -> None:

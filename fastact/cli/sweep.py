@@ -59,8 +59,9 @@ def run_cli(args, console=None) -> int:
                   f"{'serial' if serial else f'{executor.workers} processes'}")
     results = []
     try:
+        label = tables.labeller(c.to_dict() for c in configs)
         if serial:
-            cb = ConsoleCallbacks(console, args.quiet)
+            cb = ConsoleCallbacks(console, args.quiet, label)
             fn = lambda c: train(c, ds, cb)  # noqa: E731
         else:
             n = worker_threads(executor.workers)
@@ -71,8 +72,7 @@ def run_cli(args, console=None) -> int:
             results.append(r)
             if not serial and not args.quiet:
                 last = r.history[-1] if r.history else None
-                say(console, f"{tables.label_of(r.config.to_dict())} hidden={list(r.config.hidden)} "
-                              f"s{r.config.seed}: {r.status}"
+                say(console, f"{label(r.config.to_dict())}: {r.status}"
                               + (f", val_acc {tables.fmt_pct(last.val_acc)}" if last else ""))
     except KeyboardInterrupt:
         say(console, "\n[yellow]interrupted[/yellow]: finished points are saved")
@@ -91,12 +91,14 @@ def _check_memory(target: Target, configs, ds=None) -> None:
         raise
 
 
-def series_label(d: dict) -> str:
-    return d.get("act", "?")
+def setting_of(target: Target) -> str:
+    """The setting (`fastact.experiments.identity.settings`) a sweep target varies."""
+    return {"leaky-slope": "negative_slope"}.get(target.name, target.name.replace("-", "_"))
 
 
 def print_sweep(console, runs, target: Target, quiet: bool = False) -> None:
-    points = tables.sweep_points(runs, target.value_of, series_label)
+    """The sweep's table and charts: one series per configuration but for the swept setting."""
+    points = tables.sweep_points(runs, setting_of(target))
     console.print(tables.sweep_table(points, target.name, f"Sweep of {target.name}"))
     for line in tables.problems(runs):
         say(console, f"[yellow]{escape(line)}[/yellow]")

@@ -60,7 +60,8 @@ class MemoryBudgetError(SettingsError, ResourceError):
 
 @dataclass(frozen=True)
 class MemoryEstimate:
-    """Bytes by what they hold; ``data`` is the caller's (dataset arrays, batch buffers)."""
+    """Bytes by what they hold; ``data`` and ``copies`` are the caller's (dataset arrays and batch
+    buffers; snapshots of the weights)."""
 
     weights: int
     gradients: int
@@ -69,20 +70,25 @@ class MemoryEstimate:
     transient: int
     overhead: int
     data: int = 0
+    copies: int = 0
 
     @property
     def total(self) -> int:
         return self.weights + self.gradients + self.optimizer + self.workspace + self.transient + self.overhead \
-            + self.data
+            + self.data + self.copies
 
     def plus_data(self, n_bytes: int) -> "MemoryEstimate":
         return replace(self, data=self.data + int(n_bytes))
+
+    def plus_copies(self, n: int) -> "MemoryEstimate":
+        """With ``n`` more copies of the weights held (a best epoch's snapshot, a model file built in memory)."""
+        return replace(self, copies=self.copies + int(n) * self.weights)
 
     def describe(self) -> str:
         """``weights 2.92 GiB + gradients 2.92 GiB + ...``: the nonzero parts."""
         parts = [("weights", self.weights), ("gradients", self.gradients), ("optimizer state", self.optimizer),
                  ("workspace", self.workspace), ("initialisation", self.transient), ("Python objects", self.overhead),
-                 ("data", self.data)]
+                 ("weight copies", self.copies), ("data", self.data)]
         return " + ".join(f"{name} {format_bytes(n)}" for name, n in parts if n)
 
 

@@ -7,7 +7,10 @@ never longer than the rows) and evaluated in batches of ``min(1024, rows evaluat
 
 * the prefetcher's two batch buffers, ``2 * B * (d * s + 8)`` bytes;
 * the epoch's row order, drawn as int64 and kept as intp: ``16 * n``;
-* the dataset's arrays, ``rows * (d * s + 8)``, when they are not in memory yet.
+* the dataset's arrays, ``rows * (d * s + 8)``, when they are not in memory yet;
+* three copies of the weights at the end of a run: the best epoch's snapshot, the final weights
+  set aside while the best are evaluated, and a model file built in memory
+  (`fastact.training.loop`).
 
 `check_runs` runs that check for every configuration of a command *before* anything starts:
 with a loaded `Dataset` its shape is exact (and its arrays are already resident); without
@@ -28,6 +31,8 @@ from fastact.nn.memory import EVAL_BATCH, MemoryEstimate, check_memory, describe
 from fastact.resources import memory_budget
 from fastact.training.config import TrainConfig
 
+#: copies of the weights a run holds at its end (module docstring)
+WEIGHT_COPIES = 3
 _FIX = {"hidden": "use fewer or narrower hidden layers", "batch_size": "use a smaller batch size",
         "dataset": "use a smaller dataset or float32"}
 
@@ -75,7 +80,7 @@ def estimate_run(config: TrainConfig, shape: DataShape) -> tuple[MemoryEstimate,
     s = np.dtype(config.dtype).itemsize
     row = shape.input_dim * s + 8
     extra = 2 * batch * row + 16 * shape.n_train + (0 if shape.resident else shape.n_rows * row)
-    return est.plus_data(extra), sizes, batch
+    return est.plus_data(extra).plus_copies(WEIGHT_COPIES), sizes, batch
 
 
 def check_run(config: TrainConfig, shape: DataShape) -> MemoryEstimate:

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import fields
 from pathlib import Path
 
 from fastact.resources import format_bytes
+from fastact.training.config import TrainConfig
 
 #: the largest run file read (a 100,000-epoch run's summary, the largest fastact writes, is ~30 MB)
 MAX_FILE_BYTES = 64 << 20
@@ -30,21 +32,30 @@ SUMMARY_STATUSES = ("completed", "cancelled", "diverged", "failed", "running")
 EPOCH_FIELDS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "samples_per_s")
 
 _NUM, _INT, _STR, _BOOL = "a number", "an integer", "a string", "true or false"
-#: TrainConfig field -> (what it must be, may it be null); fields not listed are not read by readers
-CONFIG_TYPES = {
-    "act": (_STR, False), "hidden": ("a list of positive integers", False), "epochs": (_INT, False),
-    "batch_size": (_INT, False), "lr": (_NUM, False), "optimizer": (_STR, False), "momentum": (_NUM, False),
-    "nesterov": (_BOOL, False), "weight_decay": (_NUM, False), "seed": (_INT, False), "val_split": (_NUM, False),
-    "dataset": (_STR, False), "data_dir": (_STR, True), "data_file": (_STR, True), "threads": (_INT, True),
-    "dtype": (_STR, False), "act_params": ("an object of numbers", False), "prelu": (_STR, False),
-    "out": (_STR, True),
-}
+_ANNOTATIONS = {"str": _STR, "int": _INT, "float": _NUM, "bool": _BOOL,
+                "tuple[int, ...]": "a list of positive integers", "dict": "an object of numbers"}
+
+
+def _config_types() -> dict[str, tuple[str, bool]]:
+    """`TrainConfig` field -> (what it must be, may it be null), from the dataclass's own annotations, so
+    a field added there is checked here too."""
+    out = {}
+    for f in fields(TrainConfig):
+        kind, _, none = str(f.type).partition(" | ")
+        if kind in _ANNOTATIONS:
+            out[f.name] = (_ANNOTATIONS[kind], none == "None")
+    return out
+
+
+CONFIG_TYPES = _config_types()
 SUMMARY_TYPES = {
     "run_id": (_STR, False), "status": (_STR, False), "message": (_STR, False), "act": (_STR, False),
     "dataset": (_STR, True), "config": ("an object", False), "epochs_completed": (_INT, False),
     "epochs": (_INT, False), "final_train_acc": (_NUM, True), "final_val_acc": (_NUM, True),
-    "best_val_acc": (_NUM, True), "best_epoch": (_INT, True), "test_loss": (_NUM, True), "test_acc": (_NUM, True),
-    "seconds_per_epoch": (_NUM, True), "history": ("a list of epoch records", False), "updated": (_STR, True),
+    "best_val_acc": (_NUM, True), "best_val_epoch": (_INT, True), "best_epoch": (_INT, True),
+    "best_test_loss": (_NUM, True), "best_test_acc": (_NUM, True), "stopped_epoch": (_INT, True),
+    "test_loss": (_NUM, True), "test_acc": (_NUM, True), "seconds": (_NUM, True), "seconds_per_epoch": (_NUM, True),
+    "history": ("a list of epoch records", False), "updated": (_STR, True),
 }
 
 

@@ -12,8 +12,9 @@ import json
 
 import pytest
 
-from fastact.nn.memory import estimate_memory
 from fastact.resources import format_bytes
+from fastact.training import TrainConfig
+from fastact.training.memory import DataShape, estimate_run
 
 from clirun import run_cli
 from sandbox import run_limited
@@ -142,28 +143,26 @@ def test_memory_budget_flag_sets_the_budget_and_is_named(tmp_path, data_dir):
     out = tmp_path / "runs"
     message = refused(fastact(tmp_path, "train", "--hidden", "50000", "--data-dir", data_dir, "--out", str(out),
                               "--memory-budget", "64M"), "train")
-    est = estimate_memory([100, 50000, 10], 128, optimizer="adam", eval_batch=50)
+    est = estimate_run(TrainConfig(hidden=(50000,)), DataShape(100, 10, 180, 50, 250, resident=True))[0]
     assert message.startswith(f"--hidden must be within the memory budget: an MLP 100-50000-10 float32 trained "
-                              f"with adam at batch 128 ({est.describe()} + data ")
+                              f"with adam at batch 128 ({est.describe()}) needs an estimated "
+                              f"{format_bytes(est.total)}, ")
     assert "more than the memory budget of 64.0 MiB (--memory-budget 64M); use fewer or narrower hidden layers" \
         in message
     assert not out.exists()
 
 
 def test_a_batch_too_large_for_the_budget_names_the_batch_size(tmp_path, data_dir):
-    from fastact.training import TrainConfig
-    from fastact.training.memory import DataShape, estimate_run
-
     # 200 training rows (180 after the validation split): the run fits at batch 1, not at batch 180.
     shape = DataShape(100, 10, 180, 50, 250, resident=True)
     at = {b: estimate_run(TrainConfig(hidden=(20000,), batch_size=b), shape)[0].total for b in (1, 180)}
-    assert at[1] < 60 << 20 < at[180]
+    assert at[1] < 100 << 20 < at[180]
     message = refused(fastact(tmp_path, "train", "--hidden", "20000", "--batch-size", "180", "--data-dir",
-                              data_dir, "--out", str(tmp_path / "runs"), "--memory-budget", "60M"), "train")
+                              data_dir, "--out", str(tmp_path / "runs"), "--memory-budget", "100M"), "train")
     assert message.startswith("--batch-size must be within the memory budget: an MLP 100-20000-10 float32 trained "
                               "with adam at batch 180 (")
-    assert message.endswith(f"needs an estimated {format_bytes(at[180])}, more than the memory budget of 60.0 MiB "
-                            f"(--memory-budget 60M); use a smaller batch size, or {RAISE}. Received: batch_size=180")
+    assert message.endswith(f"needs an estimated {format_bytes(at[180])}, more than the memory budget of 100 MiB "
+                            f"(--memory-budget 100M); use a smaller batch size, or {RAISE}. Received: batch_size=180")
 
 
 def test_a_width_sweep_too_large_names_its_values(tmp_path):

@@ -1,18 +1,21 @@
 """The Runs tab: browse the runs saved under the results directory and plot them again.
 
-Select a row (enter or click) to add that run's curves to the plot; select it again to
-remove them. The directory is rescanned whenever a job ends, or with the Refresh button. The
-scan reads every run's files, so it runs in a worker thread and posts `RunsScanned`; a
-malformed run is skipped with a warning in the Log tab naming the file."""
+Each run is labelled by what differs among the saved runs (``relu depth=3 seed=4``,
+`fastact.experiments.identity`), and every setting that differs is a column of its own. Select
+a row (enter or click) to add that run's curves to the plot; select it again to remove them.
+The directory is rescanned whenever a job ends, or with the Refresh button. The scan reads every
+run's files, so it runs in a worker thread and posts `RunsScanned`; a malformed run is skipped
+with a warning in the Log tab naming the file."""
 
 from __future__ import annotations
 
-from rich.text import Text
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Label
 
+from fastact.experiments import identity
 from fastact.training import runs as results
 from fastact_tui.messages import RunsScanned
 from fastact_tui.widgets.charts import SeriesPlot
@@ -33,7 +36,7 @@ def scan(root) -> tuple[list[dict], list[str]]:
 class RunsView(Horizontal):
     def __init__(self, root: str, **kw):
         super().__init__(**kw)
-        self.root, self.runs, self.shown = root, {}, []
+        self.root, self.runs, self.shown, self.varying = root, {}, [], []
         self.scanning = False
 
     def compose(self) -> ComposeResult:
@@ -45,7 +48,6 @@ class RunsView(Horizontal):
         yield SeriesPlot("Saved runs: accuracy (%)", percent=True, id="runs-plot")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("run", "act", "epochs", "best val", "test acc", "status")
         self.rescan()
 
     @on(Button.Pressed, "#runs-refresh")
@@ -57,10 +59,13 @@ class RunsView(Horizontal):
     def _scan(self, root) -> None:
         try:
             runs, skipped = scan(root)
+            by_id = {r["id"]: r for r in runs}
+            flats = {rid: identity.settings(r["config"]) for rid, r in by_id.items()}
+            varying = identity.varying_settings(list(flats.values()))
         except Exception as exc:  # noqa: BLE001 (shown in the Log tab, never a traceback over the UI)
-            self.post_message(RunsScanned([], [], f"{type(exc).__name__}: {exc}"))
+            self.post_message(RunsScanned({}, [], f"{type(exc).__name__}: {exc}"))
         else:
-            self.post_message(RunsScanned(runs, skipped))
+            self.post_message(RunsScanned(by_id, skipped, flats=flats, varying=varying))
 
     def on_runs_scanned(self, msg: RunsScanned) -> None:
         self.scanning = False
@@ -69,18 +74,28 @@ class RunsView(Horizontal):
         if msg.error:
             self.app.log_event(f"Runs tab: {msg.error}", "error")
         table = self.query_one(DataTable)
-        table.clear()
-        self.runs = {r["id"]: r for r in msg.runs}
+        table.clear(columns=True)
+        self.runs, flats, self.varying = msg.runs, msg.flats, msg.varying
+        shown = [k for k in self.varying if k not in ("act", "seed")]
+        table.add_columns("run", "label", "act", *shown, "seed", "epochs", "best val", "test acc", "status")
         for rid, r in self.runs.items():
             vals = [h["val_acc"] for h in r["history"] if h.get("val_acc") is not None]
-            # Text, not str: a DataTable parses markup in strings, and these come from files.
-            table.add_row(Text(rid), Text(str(r["config"].get("act", "?"))), str(len(r["history"])),
+            flat = flats[rid]
+            # Escaped: a DataTable parses markup in strings, and these come from files.
+            table.add_row(escape(rid), escape(self.label(rid)), escape(str(flat["act"])),
+                          *(escape(identity.fmt(flat[k])) if k in flat else "—" for k in shown),
+                          escape(str(flat.get("seed", "?"))), str(len(r["history"])),
                           fmt_pct(max(vals) if vals else None), fmt_pct(r["summary"].get("test_acc")),
-                          Text(r["status"]), key=rid)
+                          escape(r["status"]), key=rid)
         skipped = f" ({len(msg.skipped)} skipped: see Log)" if msg.skipped else ""
         self.query_one("#runs-root", Label).update(
             f"{len(self.runs)} runs in {self.root}/{skipped} · enter: plot / unplot" if self.runs
             else f"No saved runs in {self.root}/ yet{skipped}")
+
+    def label(self, rid: str) -> str:
+        """The run's label among the saved runs (seed included, so every run's is its own)."""
+        v = self.varying if "seed" in self.varying else [*self.varying, "seed"]
+        return identity.label(self.runs[rid]["config"], v)
 
     @on(DataTable.RowSelected, "#runs-table")
     def toggle(self, event: DataTable.RowSelected) -> None:
@@ -92,7 +107,7 @@ class RunsView(Horizontal):
             r = self.runs.get(rid)
             if r is None:
                 continue
-            name = f"{r['config'].get('act', '?')} {rid[-4:]}"  # run ids end in 4 random hex digits
+            name = self.label(rid)
             epochs = [h["epoch"] for h in r["history"]]
             plot.set_series(f"{name} train", epochs, [h["train_acc"] for h in r["history"]])
             plot.set_series(f"{name} val", epochs, [h["val_acc"] for h in r["history"]])
