@@ -1,0 +1,81 @@
+"""Export the dashboard's charts as PNG and SVG, through the same figure code as ``fastact report
+--figures`` (`fastact.experiments.figures`): the Train tab's training accuracy, validation
+accuracy and training loss per epoch, and the Sweep tab's final accuracies when it has any.
+
+`snapshot` copies the series in the UI thread (the charts keep changing while a run trains);
+`write` draws and writes them and may take a second (matplotlib's import, rendering), so the app
+calls it in a worker thread that reports back with one `ExportDone` message.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.message import Message
+
+TRAIN_PANELS = (("train", "train_acc"), ("val", "val_acc"), ("loss", "train_loss"))
+
+
+@dataclass
+class Snapshot:
+    """What the charts showed: ``train[metric][label] = (xs, ys)`` (accuracies in percent), and the
+    sweep's ``[label] = (values, final accuracy %)`` with its x-axis name."""
+
+    train: dict = field(default_factory=dict)
+    sweep: dict = field(default_factory=dict)
+    sweep_xlabel: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.train.values()) and not self.sweep
+
+
+@dataclass
+class ExportDone(Message):
+    paths: list  # every file written (PNG and SVG of each figure)
+    error: str = ""
+
+
+def _copy(series: dict) -> dict:
+    return {name: (list(xs), list(ys)) for name, (xs, ys) in series.items() if xs}
+
+
+def snapshot(app) -> Snapshot:
+    """The series the app's charts hold now (UI thread only)."""
+    snap = Snapshot()
+    charts = app.query("#charts")
+    if charts:
+        panel = charts.first()
+        snap.train = {metric: _copy(panel.plot(key).series) for key, metric in TRAIN_PANELS}
+        snap.train = {m: s for m, s in snap.train.items() if s}
+    sweep = app.query("#sweep-plot")
+    if sweep:
+        plot = sweep.first()
+        snap.sweep, snap.sweep_xlabel = _copy(plot.series), plot.xlabel
+    return snap
+
+
+def write(snap: Snapshot, outdir, stamp: str | None = None) -> list[Path]:
+    """Draw and write ``snap``'s figures into ``outdir``; returns the files (PNG, SVG per figure)."""
+    from fastact.experiments.figures import curves, lines, writers
+
+    stamp = stamp or time.strftime("%Y%m%d-%H%M%S")
+    written = []
+    if snap.train:
+        data = curves.series_data(snap.train, "fastact-tui: the Train tab's charts (one line per run)")
+        written.append(writers.save(lines.draw(data), outdir, f"tui-train-{stamp}"))
+    if snap.sweep:
+        data = curves.series_data({"final_acc": snap.sweep}, "fastact-tui: the Sweep tab's final accuracies",
+                                  xlabel=snap.sweep_xlabel)
+        written.append(writers.save(lines.draw(data), outdir, f"tui-sweep-{stamp}"))
+    return [p for w in written for p in (w.png, w.svg)]
+
+
+def run_export(snap: Snapshot, outdir, target) -> None:
+    """Blocking (a worker thread): `write`, then post one `ExportDone` to ``target``; never raises."""
+    try:
+        target.post_message(ExportDone(write(snap, outdir)))
+    except Exception as exc:  # noqa: BLE001 (shown to the user, never re-raised in a worker)
+        target.post_message(ExportDone([], f"{type(exc).__name__}: {exc}"))
