@@ -14,6 +14,8 @@ from dataclasses import asdict, is_dataclass
 import numpy as np
 from rich.table import Table
 
+from fastact.experiments.metrics import normalize
+
 EPOCH_FIELDS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "samples_per_s")
 
 
@@ -22,18 +24,6 @@ def label_of(config: dict) -> str:
     params = config.get("act_params") or {}
     inner = ", ".join(f"{k}={v:g}" for k, v in sorted(params.items()))
     return f"{config.get('act', '?')}({inner})" if inner else str(config.get("act", "?"))
-
-
-def normalize(run) -> dict:
-    """A run as a plain dict: ``id, config, history (dicts), status, message, test_acc, test_loss``."""
-    if is_dataclass(run):
-        return {"id": run.run_id, "dir": run.run_dir, "config": run.config.to_dict(),
-                "history": [asdict(r) for r in run.history], "status": run.status, "message": run.message,
-                "test_acc": run.test_acc, "test_loss": run.test_loss}
-    s = run.get("summary", {})
-    return {"id": run["id"], "dir": run.get("dir"), "config": run["config"], "history": run["history"],
-            "status": run["status"], "message": s.get("message", ""), "test_acc": s.get("test_acc"),
-            "test_loss": s.get("test_loss")}
 
 
 def group(runs, key=label_of) -> dict[str, list[dict]]:
