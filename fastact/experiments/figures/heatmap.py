@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fastact.experiments.figures import metrics as M
 from fastact.experiments.figures import style
 from fastact.experiments.figures.lines import mean_std
 from fastact.experiments.figures.protocol import protocol
 from fastact.experiments.figures.sweep import axis_name
+from fastact.experiments.metrics import run_metrics
 
 
 @dataclass
@@ -43,7 +43,7 @@ def heatmap_data(groups, row_name: str, row_of, col_name: str, col_of, metric: s
     groups = list(groups)
     cells: dict[tuple, list] = {}
     for g in groups:
-        cells.setdefault((row_of(g), col_of(g)), []).extend(M.value(r, metric) for r in g.runs)
+        cells.setdefault((row_of(g), col_of(g)), []).extend(run_metrics(r)[metric] for r in g.runs)
     rows = sorted({r for r, _ in cells}, key=lambda v: (row_order.index(v), 0) if row_order and v in row_order
                   else (len(row_order or ()), _key(v)))
     cols = sorted({c for _, c in cells}, key=_key)

@@ -11,12 +11,12 @@ panels and records a note the figure prints under its title.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from fastact.experiments.figures import palette, style
+from fastact.experiments.stats import describe
 
 LINESTYLES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -64,15 +64,11 @@ class LineFigure:
 
 
 def mean_std(values) -> tuple[float, float, int]:
-    """Mean, sample standard deviation (``ddof=1``; 0 for one value) and count of the finite values.
-
-    The sample std (not the population one) is what the report's tables and confidence intervals
-    use, so a band in a figure and a ``+-`` in a table are the same number.
-    """
-    v = np.array([x for x in values if x is not None and math.isfinite(x)], dtype=np.float64)
-    if v.size == 0:
-        return math.nan, math.nan, 0
-    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0, int(v.size)
+    """Mean, sample standard deviation and count of the finite values (`fastact.experiments.stats.describe`,
+    so a band in a figure and a ``+-`` in the report's tables are the same number); the std of a
+    single value is drawn as 0 (no band), of none as NaN."""
+    st = describe(values)
+    return st.mean, 0.0 if st.n == 1 else st.std, st.n
 
 
 def assign_variants(series: list[Series]) -> list[Series]:

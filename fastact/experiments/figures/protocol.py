@@ -96,6 +96,10 @@ def protocol(groups, runs=None) -> str:
         return "no runs"
     cfgs = [r["config"] for r in runs]
     epochs = _one([c.get("epochs") for c in cfgs], lambda v: f"{v} epochs", "epochs vary")
+    if any(c.get("early_stopping") is not None for c in cfgs):
+        patience = _one([c.get("early_stopping") for c in cfgs], str, "varying")
+        monitor = _one([c.get("monitor", "val_accuracy") for c in cfgs], str, "varying")
+        epochs = f"up to {epochs}, early stopping (patience {patience} on {monitor})"
     val = _one([c.get("val_split") for c in cfgs], lambda v: f"{100 * v:g}% validation", "validation split varies")
     batch = _one([c.get("batch_size") for c in cfgs], lambda v: f"batch {v}", "batch varies")
     return ", ".join([f"{architecture(runs)} MLP", optimizer(runs), batch, epochs, val, seeds(groups),

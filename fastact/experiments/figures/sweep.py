@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from fastact.experiments.figures import metrics as M
 from fastact.experiments.figures import style
 from fastact.experiments.figures.curves import group_act
 from fastact.experiments.figures.lines import LineFigure, Panel, Series, facet, mean_std
 from fastact.experiments.figures.protocol import protocol
+from fastact.experiments.metrics import run_metrics
 
 METRICS = ("final_train_acc", "best_val_acc", "test_acc")
 
 #: how a swept setting reads on an axis (the rest: the setting's own name)
 AXIS_NAMES = {
+    "act": "activation",
     "negative_slope": "Leaky ReLU's negative slope a (y = a z for z < 0)",
     "slope": "Leaky ReLU's negative slope a (y = a z for z < 0)",
     "depth": "hidden layers (depth)",
@@ -38,7 +39,7 @@ def point_series(groups, metric: str, value_of, label: str, act: str | None) -> 
     """``metric`` at each swept value: mean, sample std and count over the runs of the groups there."""
     by_x: dict[float, list] = {}
     for g in groups:
-        by_x.setdefault(float(value_of(g)), []).extend(M.value(r, metric) for r in g.runs)
+        by_x.setdefault(float(value_of(g)), []).extend(run_metrics(r)[metric] for r in g.runs)
     xs = sorted(by_x)
     k = style.scale(metric)
     stats = [mean_std(by_x[x]) for x in xs]
