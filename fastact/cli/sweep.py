@@ -50,8 +50,9 @@ def run_cli(args, console=None) -> int:
                   f"{'serial' if serial else f'{executor.workers} processes'}")
     results = []
     try:
+        label = tables.labeller(c.to_dict() for c in configs)
         if serial:
-            cb = ConsoleCallbacks(console, args.quiet)
+            cb = ConsoleCallbacks(console, args.quiet, label)
             fn = lambda c: train(c, ds, cb)  # noqa: E731
         else:
             n = worker_threads(executor.workers)
@@ -62,8 +63,7 @@ def run_cli(args, console=None) -> int:
             results.append(r)
             if not serial and not args.quiet:
                 last = r.history[-1] if r.history else None
-                console.print(f"{tables.label_of(r.config.to_dict())} hidden={list(r.config.hidden)} "
-                              f"s{r.config.seed}: {r.status}"
+                console.print(f"{label(r.config.to_dict())}: {r.status}"
                               + (f", val_acc {tables.fmt_pct(last.val_acc)}" if last else ""))
     except KeyboardInterrupt:
         console.print("\n[yellow]interrupted[/yellow]: finished points are saved")
@@ -72,12 +72,14 @@ def run_cli(args, console=None) -> int:
     return EXIT_FAILED if any(r.status == "failed" for r in results) else 0
 
 
-def series_label(d: dict) -> str:
-    return d.get("act", "?")
+def setting_of(target: Target) -> str:
+    """The setting (`fastact.experiments.identity.settings`) a sweep target varies."""
+    return {"leaky-slope": "negative_slope"}.get(target.name, target.name.replace("-", "_"))
 
 
 def print_sweep(console, runs, target: Target, quiet: bool = False) -> None:
-    points = tables.sweep_points(runs, target.value_of, series_label)
+    """The sweep's table and charts: one series per configuration but for the swept setting."""
+    points = tables.sweep_points(runs, setting_of(target))
     console.print(tables.sweep_table(points, target.name, f"Sweep of {target.name}"))
     for line in tables.problems(runs):
         console.print(f"[yellow]{line}[/yellow]")
