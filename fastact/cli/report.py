@@ -1,5 +1,6 @@
 """``fastact report DIR...``: redraw the tables and charts of saved runs, optionally as a sweep,
-and export every epoch of every run as CSV."""
+export every epoch of every run as CSV, and write the figures as PNG and SVG (``--figures
+OUTDIR``; for a study folder also its ``report.md`` and self-contained ``report.html``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sweep", default=None, metavar="TARGET",
                         help="draw as a sweep of TARGET (leaky-slope, depth, ...) instead of per epoch")
     parser.add_argument("--no-charts", action="store_true", help="tables only")
+    parser.add_argument("--figures", metavar="OUTDIR", default=None,
+                        help="also write the figures (PNG and SVG) into OUTDIR; when DIR is a study folder, "
+                             "its report.md and report.html too")
 
 
 def run_cli(args, console=None) -> int:
@@ -45,4 +49,23 @@ def run_cli(args, console=None) -> int:
     if args.csv:
         n = tables.write_csv(runs, args.csv)
         console.print(f"wrote {n} rows to {args.csv}")
+    if args.figures:
+        write_figures(console, args.dirs, runs, args.figures)
     return 0
+
+
+def write_figures(console, dirs, runs, outdir) -> None:
+    """The figures of ``runs`` into ``outdir``; for one study folder, its report as well."""
+    # Imported here: matplotlib and the report code load only when figures are asked for.
+    from fastact.experiments.figures import write_figures as figures_of
+    from fastact.experiments.report import is_study, write_study_report
+
+    if len(dirs) == 1 and is_study(dirs[0]):
+        files = write_study_report(dirs[0], figures_dir=outdir)
+        written, reports = files.figures, [files.md, files.html]
+    else:
+        written, reports = figures_of(runs, outdir), []
+    for w in written:
+        console.print(f"wrote {w.png} and {w.svg.name}")
+    for path in reports:
+        console.print(f"wrote {path}")

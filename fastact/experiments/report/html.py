@@ -15,6 +15,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from fastact.experiments.figures.style import DPI
 from fastact.experiments.report.document import Bullets, Code, Document, Figure, Heading, Para, Table
 
 CSS = """
@@ -32,7 +33,7 @@ th { background: #f6f8fa; }
 td.r, th.r { text-align: right; font-variant-numeric: tabular-nums; }
 td.l, th.l { text-align: left; }
 figure { margin: 18px 0 28px; }
-figure img { display: block; width: 100%; height: auto; border: 1px solid #eaeef2; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid #eaeef2; }
 figcaption { color: #57606a; font-size: .9em; margin-top: 6px; }
 .verdict-supported { color: #1a7f37; font-weight: bold; }
 .verdict-not-supported { color: #cf222e; font-weight: bold; }
@@ -73,7 +74,8 @@ def _table(t: Table) -> str:
 
 def _figure(f: Figure) -> str:
     w = f.written
-    width, height = w.size_px
+    # Shown at the figure's own size (inches at 96 CSS px), narrower if the column is.
+    width, height = (round(v * 96 / DPI) for v in w.size_px)
     alt = html.escape(w.title or w.name, quote=True)
     return (f'<figure id="fig-{html.escape(w.name, quote=True)}">'
             f'<img src="{data_uri(w.svg)}" alt="{alt}" width="{width}" height="{height}">'
