@@ -107,7 +107,8 @@ def slope_groups(curve, spread):
 def test_leaky_best_below_0_4(curve, spread, verdict):
     c = claims.leaky_low_slopes(slope_groups(curve, spread))
     assert c.verdict == verdict, c.found
-    assert {x.baseline for x in c.comparisons} == {f"leaky_relu slope={max((a for a in curve if a < 0.4), key=curve.get):g}"}
+    best_low = max((a for a in curve if a < 0.4), key=curve.get)
+    assert {x.baseline for x in c.comparisons} == {f"leaky_relu slope={best_low:g}"}
     assert len(c.comparisons) == 2  # the slopes >= 0.4
 
 
