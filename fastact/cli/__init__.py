@@ -2,6 +2,7 @@
 
     fastact train  --act relu sigmoid --epochs 10      compare activations (cli/train.py)
     fastact sweep  leaky-slope --values 0:1:0.1         vary one setting (cli/sweep.py)
+    fastact study  seed --quick                         a whole resumable study (cli/study.py)
     fastact report runs/ --csv all.csv                  redraw saved runs (cli/report.py)
     fastact bench  --act relu                           kernel benchmarks (cli/bench.py)
 
@@ -21,6 +22,7 @@ import sys
 COMMANDS = {
     "train": ("fastact.cli.train", "train MLPs and compare activations epoch by epoch"),
     "sweep": ("fastact.cli.sweep", "sweep one setting (Leaky ReLU's slope, depth, an activation parameter)"),
+    "study": ("fastact.cli.study", "run a whole study (a grid over activations, parameters, depth, seeds), resumable"),
     "report": ("fastact.cli.report", "redraw tables and charts from saved runs, export CSV"),
     "bench": ("fastact.cli.bench", "benchmark the kernels against NumPy and PyTorch"),
 }

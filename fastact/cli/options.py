@@ -15,7 +15,7 @@ from fastact import activations
 from fastact.errors import SettingsError
 from fastact.nn import DTYPES, OPTIMIZERS, PRELU_MODES
 from fastact.training import TrainConfig
-from fastact.training.config import check_seeds
+from fastact.training.config import MONITORS, check_seeds
 
 
 class UsageError(ValueError):
@@ -94,6 +94,16 @@ def add_run_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     p.add_argument("--dtype", default=d.dtype, choices=list(DTYPES), help=f"(default: {d.dtype})")
     p.add_argument("--prelu", default=d.prelu, choices=PRELU_MODES,
                    help=f"learnable slopes per unit or shared (default: {d.prelu})")
+    p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
+                   help="stop once --monitor has not improved for PATIENCE epochs (Keras's EarlyStopping; "
+                        "default: train every epoch)")
+    p.add_argument("--monitor", default=d.monitor, choices=MONITORS,
+                   help=f"what the best epoch and early stopping watch (default: {d.monitor})")
+    p.add_argument("--min-delta", type=float, default=d.min_delta,
+                   help=f"the least change that counts as an improvement (default: {d.min_delta:g})")
+    p.add_argument("--restore-best-weights", action="store_true",
+                   help="end with the best epoch's weights (model.npz, test metrics), as Keras does")
+    p.add_argument("--no-save-best", action="store_true", help="do not write model.best.npz (the best epoch's weights)")
     for act in activations.ACTIVATIONS.values():
         for prm in act.params:
             p.add_argument("--" + act.option(prm.name), dest=param_dest(act.name, prm.name), type=float,
@@ -134,7 +144,9 @@ def configs_from_args(args, acts: list[str] | None = None) -> list[TrainConfig]:
                 optimizer=args.optimizer, momentum=args.momentum, nesterov=args.nesterov,
                 weight_decay=args.weight_decay, seed=seed, val_split=args.val_split, dataset=args.dataset,
                 data_dir=args.data_dir, threads=args.threads, dtype=args.dtype, act_params=params,
-                prelu=args.prelu, out=None if args.no_save else args.out))
+                prelu=args.prelu, early_stopping=args.early_stopping, monitor=args.monitor,
+                min_delta=args.min_delta, restore_best_weights=args.restore_best_weights,
+                save_best=not args.no_save_best, out=None if args.no_save else args.out))
     for c in configs:
         c.validate()
     return configs

@@ -81,6 +81,8 @@ class ConsoleCallbacks(Callbacks):
             self.progress, self.task = None, None
         if not self.quiet and result.status != "completed":
             self.console.print(f"[yellow]{result.status}[/yellow]: {result.message}")
+        elif not self.quiet and result.stopped_epoch:
+            self.console.print(result.message)
 
 
 def header(console: Console, ds, threads: int) -> None:

@@ -51,13 +51,23 @@ def _finite(v):
 
 
 def data_identity(data: dict | None, name: str | None = None) -> str | None:
-    """``name:8 hex`` of a run's data (its name and file checksums), or the name alone."""
+    """``name:8 hex`` naming the data a run trained on, from ``config.json``'s ``data``.
+
+    Files whose checksums matched the registry's (status ``ok``) are that dataset wherever they
+    live; other files (a ``--data-dir`` of one's own) are named by their paths too, since only
+    statuses, not digests, are recorded. Both include the file sizes (rows, image shape,
+    classes). The name alone when nothing is recorded.
+    """
     data = data or {}
     name = data.get("name") or name
-    sums = data.get("checksums") or {}
-    if not sums:
+    if not data:
         return name
-    digest = hashlib.sha256(json.dumps(sorted(sums.items())).encode()).hexdigest()[:8]
+    statuses = data.get("checksums") or {}
+    basis = {"rows": [int(data.get("n_train", 0)) + int(data.get("n_val", 0)), data.get("n_test")],
+             "shape": data.get("image_shape"), "classes": data.get("n_classes")}
+    if not statuses or any(v != "ok" for v in statuses.values()):
+        basis["files"] = sorted((data.get("files") or {}).values())
+    digest = hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:8]
     return f"{name}:{digest}"
 
 

@@ -129,29 +129,36 @@ def compare(groups, baseline: str, metric: str, alpha: float = 0.05) -> list[Com
     Raises:
         SettingsError: an unknown baseline or metric, or alpha outside (0, 1).
     """
+    return compare_sets([(groups, baseline)], metric, alpha)
+
+
+def compare_sets(sets, metric: str, alpha: float = 0.05) -> list[Comparison]:
+    """`compare` for several ``(groups, baseline)`` sets at once (a baseline per activation, say),
+    with one Holm correction over all their comparisons."""
     if metric not in METRICS:
         raise SettingsError("metric", metric, f"one of {', '.join(METRICS)}")
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise SettingsError("alpha", alpha, "in (0, 1)")
-    base = next((g for g in groups if baseline in (g.label, g.key)), None)
-    if base is None:
-        raise SettingsError("baseline", baseline, f"one of the groups: {', '.join(g.label for g in groups)}")
-    b_vals = by_seed(base, metric)
     rows = []
-    for g in groups:
-        if g is base:
-            continue
-        g_vals = by_seed(g, metric)
-        seeds = sorted(set(g_vals) & set(b_vals))
-        a = np.array([g_vals[s] for s in seeds])
-        b = np.array([b_vals[s] for s in seeds])
-        d = a - b
-        t_p, w_p = _pair_tests(d, a, b)
-        rows.append([g.label, len(seeds), float(d.mean()) if len(d) else math.nan, t_p, w_p])
-    adjusted = holm([r[3] for r in rows])
+    for groups, baseline in sets:
+        base = next((g for g in groups if baseline in (g.label, g.key)), None)
+        if base is None:
+            raise SettingsError("baseline", baseline, f"one of the groups: {', '.join(g.label for g in groups)}")
+        b_vals = by_seed(base, metric)
+        for g in groups:
+            if g is base:
+                continue
+            g_vals = by_seed(g, metric)
+            seeds = sorted(set(g_vals) & set(b_vals))
+            a = np.array([g_vals[s] for s in seeds])
+            b = np.array([b_vals[s] for s in seeds])
+            d = a - b
+            t_p, w_p = _pair_tests(d, a, b)
+            rows.append([g.label, base.label, len(seeds), float(d.mean()) if len(d) else math.nan, t_p, w_p])
+    adjusted = holm([r[4] for r in rows])
     higher = METRICS[metric].higher_is_better
     out = []
-    for (label, n, diff, t_p, w_p), h in zip(rows, adjusted):
+    for (label, base_label, n, diff, t_p, w_p), h in zip(rows, adjusted):
         significant = n >= 2 and not math.isnan(h) and h < alpha
         if n < 2:
             verdict = "too few seeds"
@@ -159,5 +166,5 @@ def compare(groups, baseline: str, metric: str, alpha: float = 0.05) -> list[Com
             verdict = "within noise"
         else:
             verdict = "better" if (diff > 0) == higher else "worse"
-        out.append(Comparison(label, base.label, metric, n, diff, t_p, w_p, h, bool(significant), verdict))
+        out.append(Comparison(label, base_label, metric, n, diff, t_p, w_p, h, bool(significant), verdict))
     return out

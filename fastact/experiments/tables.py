@@ -57,7 +57,7 @@ def fmt_pct(m, s=None) -> str:
 
 
 def fmt_ci(stat) -> str:
-    return "-" if stat.n < 2 else f"[{100 * stat.ci_low:.2f}, {100 * stat.ci_high:.2f}]"
+    return "-" if stat.n < 2 else f"[{100 * stat.ci_low:.1f}, {100 * stat.ci_high:.1f}]"
 
 
 def _final(r, key):
@@ -74,7 +74,8 @@ def summary_table(runs, title: str = "Results", by=None, where=None, groups=None
     table = Table(title=title)
     for col in ("configuration", "runs", "final train acc", "best val acc", "test acc", "test 95% CI", "s/epoch",
                 "status"):
-        table.add_column(col, justify="left" if col in ("configuration", "status") else "right")
+        table.add_column(col, justify="left" if col in ("configuration", "status") else "right",
+                         no_wrap=col == "configuration")
     for g in groups:
         cells = [fmt_pct(g.stat(m).mean, g.stat(m).std) for m in ("final_train_acc", "best_val_acc", "test_acc")]
         sec = g.stat("seconds_per_epoch")

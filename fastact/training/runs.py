@@ -76,6 +76,11 @@ def _clean(value):
     return value
 
 
+def write_json(path: Path, data: dict) -> None:
+    """``data`` as JSON (non-finite floats as null), to a temporary file fsync'ed and renamed over ``path``."""
+    _write_json(Path(path), data)
+
+
 def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "w") as f:
