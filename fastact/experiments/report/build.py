@@ -42,8 +42,9 @@ def results_blocks(parts: list[Part]) -> list:
     blocks = [Heading("Results"),
               Para(f"Accuracies in percent: mean ± sample standard deviation over seeds [95% t confidence "
                    f"interval]. Comparisons pair each configuration with its part's baseline on the seeds "
-                   f"both have (paired t-test, Wilcoxon signed-rank as a check), Holm-corrected over the "
-                   f"comparisons of each baseline; significant means Holm p < {ALPHA:g}.")]
+                   f"both have (paired t-test, Wilcoxon signed-rank as a check), Holm-corrected over all "
+                   f"comparisons of the part (as `fastact study` prints them); significant means Holm p < "
+                   f"{ALPHA:g}.")]
     for part in parts:
         blocks += [Heading(part.title or part.name, 3), R.table(part)]
         by_metric = {m: R.comparisons(part, m) for m in TESTED}

@@ -5,6 +5,7 @@ against the part's baseline (`fastact.experiments.stats.compare`), written as se
 A `Part` is one grid of a study spec (its groups, its baseline and ``within``: one baseline per
 value of those settings, e.g. depth 1 of each activation), or, for plain run folders, one of
 the one-setting-at-a-time slices `default_parts` finds (as the figures do, `figures.plan`).
+The comparisons are the study's own (`fastact.experiments.analysis.part_comparisons`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import math
 from dataclasses import dataclass
 
 from fastact import activations
+from fastact.experiments.analysis import part_comparisons
 from fastact.experiments.figures import plan as fplan
-from fastact.experiments.grouping import _matches
 from fastact.experiments.report.document import Table
-from fastact.experiments.stats import compare
 
 #: the metrics the tables show, and the ones the comparisons test
 TABLE_METRICS = (("final_train_acc", "final train acc"), ("best_val_acc", "best val acc"),
@@ -58,32 +58,11 @@ def table(part: Part) -> Table:
     return Table(header, rows, "lr" + "r" * len(TABLE_METRICS) + "rl")
 
 
-def _subsets(part: Part) -> list[list]:
-    if not part.within:
-        return [part.groups]
-    out: dict = {}
-    for g in part.groups:
-        out.setdefault(tuple(str(g.settings.get(k)) for k in part.within), []).append(g)
-    return list(out.values())
-
-
-def baseline_of(groups, baseline: dict | None):
-    """The group matching ``baseline`` (settings, as a study spec writes them), else None."""
-    if not baseline:
-        return None
-    wanted = {k: str(v) if not isinstance(v, str) else v for k, v in baseline.items()}
-    return next((g for g in groups if _matches(g.settings, wanted)), None)
-
-
 def comparisons(part: Part, metric: str, alpha: float = ALPHA):
-    """Every group of ``part`` against its baseline on ``metric`` (one Holm family per subset)."""
-    out = []
-    for subset in _subsets(part):
-        base = baseline_of(subset, part.baseline)
-        if base is None or len(subset) < 2:
-            continue
-        out += compare(subset, base.key, metric, alpha)
-    return out
+    """Every group of ``part`` against its baseline on ``metric`` (one per ``within`` partition),
+    Holm-corrected over the part: `fastact.experiments.analysis.part_comparisons`, exactly what
+    ``fastact study`` prints."""
+    return part_comparisons(part, part.groups, metric, alpha)
 
 
 VERDICT_WORDS = {"better": "significantly better", "worse": "significantly worse", "within noise": "within noise",
@@ -96,7 +75,8 @@ def statement(comps, metric: str) -> str:
     if not comps:
         return ""
     what = dict(TABLE_METRICS).get(metric, metric)
-    bases = ", ".join(dict.fromkeys(c.baseline for c in comps))
+    bases = list(dict.fromkeys(c.baseline for c in comps))
+    against = bases[0] if len(bases) == 1 else f"each one's baseline ({len(bases)} baselines)"
     out = []
     for verdict in ("better", "worse", "within noise", "too few seeds"):
         names = [c.group for c in comps if c.verdict == verdict]
@@ -104,7 +84,7 @@ def statement(comps, metric: str) -> str:
             out.append(f"**{VERDICT_WORDS[verdict]}**: {', '.join(names)}")
         elif verdict in ("better", "worse"):
             out.append(f"**{VERDICT_WORDS[verdict]}**: none")
-    return f"{what} against {bases}: " + "; ".join(out) + "."
+    return f"{what} against {against}: " + "; ".join(out) + "."
 
 
 def comparison_table(by_metric: dict[str, list]) -> Table:
