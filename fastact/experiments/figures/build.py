@@ -48,14 +48,14 @@ DRAW = {"curves": lines.draw, "sweep": lines.draw, "depth": lines.draw, "spread"
 
 CAPTIONS = {
     "curves": "Training and validation accuracy per epoch, a line per activation (mean over seeds, "
-              "band +-1 sample std).",
+              "band ±1 sample std).",
     "sweep": "Final training, best validation and test accuracy against the swept setting "
-             "(mean over seeds, error bars +-1 sample std).",
+             "(mean over seeds, error bars ±1 sample std).",
     "depth": "Final training and best validation accuracy against the number of hidden layers, and the "
              "train - validation gap (overfitting grows with it).",
     "spread": "Each configuration's best validation accuracy, seed by seed (box: quartiles, whiskers 1.5 IQR).",
     "heatmap": "Mean best validation accuracy over seeds for each combination of the two settings "
-               "(+- sample std); blank cells were not run.",
+               "(± sample std); blank cells were not run.",
     "activations": "The activations and their derivatives as fastact's kernels compute them from the "
                    "activation table (PReLU at its initial slope, RReLU at its evaluation slope, band: "
                    "its training range).",

@@ -70,7 +70,7 @@ def curves_data(groups, metrics=METRICS, facet_key=None, facet_by: str = "", tit
     rows, notes = _grid(by_metric, metrics, facet_key, facet_by)
     if any(len(set(s.n.tolist())) > 1 for s in by_metric[metrics[0]]):
         notes.append("some seeds stopped earlier: a point is the mean over the seeds that reached that epoch")
-    head = "Accuracy per epoch, mean +-1 std over seeds"
+    head = "Accuracy per epoch, mean ±1 std over seeds"
     return LineFigure(f"{title or head}\n{protocol(groups)}", rows, "band", notes)
 
 

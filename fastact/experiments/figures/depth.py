@@ -21,4 +21,4 @@ def depth_of(group) -> int | None:
 
 def depth_data(groups, series_of=None, metrics=METRICS) -> LineFigure:
     return sweep_data(groups, "depth", depth_of, series_of, metrics,
-                      title="Accuracy and overfitting against depth, mean +-1 std over seeds")
+                      title="Accuracy and overfitting against depth, mean ±1 std over seeds")

@@ -74,7 +74,7 @@ def draw(data: HeatmapFigure):
             for j in range(n_cols):
                 if not math.isfinite(data.mean[i, j]):
                     continue
-                text = f"{data.mean[i, j]:.1f}" + (f"\n+-{data.std[i, j]:.1f}" if data.n[i, j] > 1 else "")
+                text = f"{data.mean[i, j]:.1f}" + (f"\n±{data.std[i, j]:.1f}" if data.n[i, j] > 1 else "")
                 ax.text(j, i, text, ha="center", va="center", fontsize=7,
                         color="black" if data.mean[i, j] > mid else "white")
         ax.set_xticks(range(n_cols), [style.fmt_value(v) for v in data.cols])

@@ -76,5 +76,5 @@ def sweep_data(groups, param: str, value_of, series_of=None, metrics=METRICS, ti
                              axis_name(param), style.unit_label(metric), picked,
                              percent=metric != "gap" and not style.is_loss(metric), xticks=ticks, logx=logx))
         rows.append(row)
-    head = title or f"Accuracy against {axis_name(param)}, mean +-1 std over seeds"
+    head = title or f"Accuracy against {axis_name(param)}, mean ±1 std over seeds"
     return LineFigure(f"{head}\n{protocol(groups)}", rows, "bars", notes)
