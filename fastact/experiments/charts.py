@@ -101,12 +101,12 @@ def epoch_series(runs, key: str, groups=None) -> dict[str, tuple[list, list]]:
     return out
 
 
-def capped(series: dict, title: str, hint: str = "narrow with --where or --group-by") -> tuple[dict, str]:
-    """At most `MAX_SERIES` series; the title says when some were left out."""
+def capped(series: dict, hint: str = "narrow with --where or --group-by") -> tuple[dict, str]:
+    """At most `MAX_SERIES` series, and a line saying when some were left out ("" otherwise)."""
     if len(series) <= MAX_SERIES:
-        return series, title
+        return series, ""
     kept = dict(list(series.items())[:MAX_SERIES])
-    return kept, f"{title} (first {MAX_SERIES} of {len(series)} configurations; {hint})"
+    return kept, f"showing the first {MAX_SERIES} of {len(series)} configurations ({hint})"
 
 
 def accuracy_charts(runs, color: bool = True, width: int = 100, groups=None) -> list[str]:
@@ -114,8 +114,8 @@ def accuracy_charts(runs, color: bool = True, width: int = 100, groups=None) -> 
     groups = group_runs(runs) if groups is None else groups
     out = []
     for key, title in (("train_acc", "Training accuracy"), ("val_acc", "Validation accuracy")):
-        series, title = capped(epoch_series(runs, key, groups), title)
-        out.append(curves_chart(series, title, color=color, width=width))
+        series, note = capped(epoch_series(runs, key, groups))
+        out.append(curves_chart(series, title, color=color, width=width) + (f"\n{note}\n" if note else ""))
     return out
 
 
@@ -129,6 +129,7 @@ def sweep_charts(points, name: str, color: bool = True, width: int = 100) -> lis
             stats = [mean_std(_final(r, key) for r in by_value[x]) for x in xs]
             series[label] = (xs, [None if m is None else 100 * m for m, _ in stats],
                              [0.0 if s is None else 100 * s for _, s in stats])
-        series, title = capped(series, f"Final {what} accuracy against {name}")
-        charts.append(sweep_chart(series, name, title, color=color, width=width))
+        series, note = capped(series)
+        chart = sweep_chart(series, name, f"Final {what} accuracy against {name}", color=color, width=width)
+        charts.append(chart + (f"\n{note}\n" if note else ""))
     return charts

@@ -93,6 +93,9 @@ def test_the_seed_study_quick_end_to_end(capsys, tmp_path, data):
     assert (state["done"], state["left"], state["quick"]) == (52, 0, True)
     code, out, _ = run_cli(capsys, "study", "seed", "--quick", "--data-dir", data, "--out", str(out_dir), "--quiet")
     assert code == 0 and "52 points: 52 done, 0 failed, 0 left" in out and "/52] " not in out
+    code, out, _ = run_cli(capsys, "report", str(out_dir), "--no-charts")  # a study folder, part by part
+    assert code == 0 and "52 run(s)" in out and "depth: Depth: 1 to 5 hidden layers" in out
+    assert "depth: paired by seed against the baseline" in out
 
 
 # ---- resume after a real signal --------------------------------------------------------------
