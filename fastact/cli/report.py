@@ -109,3 +109,20 @@ def write_figures(console, dirs, runs, outdir, whole_study: bool = False) -> Non
         console.print(f"wrote {w.png} and {w.svg.name}")
     for path in reports:
         console.print(f"wrote {path}")
+
+
+def write_study_files(console, out) -> bool:
+    """What ``fastact study`` does at its end: ``report.md``, ``report.html`` and ``figures/`` in the
+    study folder ``out``. A failure is reported, not raised: the study's results are already safe,
+    and ``fastact report OUT --figures OUT/figures`` writes the report again."""
+    from fastact.experiments.report import write_study_report
+
+    try:
+        files = write_study_report(out)
+    except Exception as exc:  # noqa: BLE001 (the points are done; say what failed and how to retry)
+        console.print(f"[yellow]report not written[/yellow]: {type(exc).__name__}: {exc} "
+                      f"(fastact report {out} --figures {out}/figures tries again)")
+        return False
+    console.print(f"report: {files.html} ({files.md.name}, {len(files.figures)} figures in "
+                  f"{files.figures[0].png.parent if files.figures else out})")
+    return True

@@ -25,8 +25,14 @@ def study(tmp_path_factory, idx_data):
     return out
 
 
+def test_fastact_study_writes_its_report_at_the_end(study):
+    for name in ("report.md", "report.html", "figures/curves.png", "figures/activations.svg"):
+        assert (study / name).is_file(), name
+
+
 def test_report_of_a_study_writes_it_beside_the_spec(capsys, study):
     assert is_study(study) and not is_study(study / "runs")
+    (study / "report.md").unlink()
     code, out, err = run_cli(capsys, "report", str(study), "--figures", str(study / "figures"), "--no-charts")
     assert code == 0, err
     assert f"wrote {study / 'report.md'}" in out and f"wrote {study / 'report.html'}" in out
