@@ -63,9 +63,9 @@ def test_a_plain_comparison_gets_curves_spread_and_the_activations(tmp_path):
     assert [w.name for w in build.write_figures(runs, tmp_path)] == ["curves", "spread", "activations"]
 
 
-def test_importing_the_cli_or_the_palette_does_not_load_matplotlib():
-    code = ("import sys, fastact.cli.train, fastact.cli.report, fastact.experiments.figures.palette, "
-            "fastact.experiments.figures.build, fastact.experiments.report; "
+def test_importing_the_cli_the_tui_or_the_figure_code_does_not_load_matplotlib():
+    code = ("import sys, fastact.cli.train, fastact.cli.report, fastact.cli.study, fastact_tui.app, "
+            "fastact.experiments.figures.palette, fastact.experiments.figures.build, fastact.experiments.report; "
             "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr[-2000:]
