@@ -83,5 +83,5 @@ def draw(data: HeatmapFigure):
         ax.set_ylabel(axis_name(data.row_name))
         ax.grid(False)
         fig.colorbar(image, ax=ax, label=data.label)
-        fig.suptitle(data.title)
+        style.suptitle(fig, data.title)
     return fig

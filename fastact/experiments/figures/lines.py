@@ -115,7 +115,7 @@ def draw(fig_data: LineFigure):
                 # Panels of one row that show the same series share the first one's legend.
                 shared = c > 0 and [s.label for s in row[c].series] == [s.label for s in row[0].series]
                 _draw_panel(ax, row[c], fig_data.spread, legend=not shared)
-        fig.suptitle(fig_data.title + "".join(f"\n{n}" for n in fig_data.notes))
+        style.suptitle(fig, fig_data.title, fig_data.notes)
     return fig
 
 

@@ -116,5 +116,5 @@ def draw(data: ShapesFigure):
         # z < 0 half where the ReLU family differs.
         handles, labels = axes[-1][0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=min(4, max(1, len(labels))))
-        fig.suptitle(data.title + "".join(f"\n{n}" for n in data.notes))
+        style.suptitle(fig, data.title, data.notes)
     return fig

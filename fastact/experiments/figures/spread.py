@@ -107,7 +107,7 @@ def draw(data: SpreadFigure):
         fig, axes = style.new_figure(rows, 1, width=width, height=3.0 * rows + 1.3 + 0.2 * len(data.notes))
         for r, row in enumerate(data.rows):
             _draw_row(axes[r][0], row, data)
-        fig.suptitle(data.title + "".join(f"\n{n}" for n in data.notes))
+        style.suptitle(fig, data.title, data.notes)
     return fig
 
 

@@ -100,6 +100,17 @@ def new_figure(n_rows: int, n_cols: int, width: float | None = None, height: flo
     return fig, [list(row) for row in axes]
 
 
+def suptitle(fig, title: str, notes=()) -> None:
+    """The figure's title and notes, each line wrapped to the figure's width (a narrow heatmap
+    would otherwise cut the protocol line off at both ends)."""
+    import textwrap
+
+    width_in = fig.get_size_inches()[0]
+    chars = max(30, int(width_in * 72 / (RC["figure.titlesize"] * 0.56)))
+    lines = [w for line in [*title.split("\n"), *notes] for w in (textwrap.wrap(line, chars) or [""])]
+    fig.suptitle("\n".join(lines))
+
+
 def chunks(items: list, size: int) -> list[list]:
     """``items`` cut into consecutive pieces of at most ``size`` (at least one piece, maybe empty)."""
     return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
