@@ -16,6 +16,7 @@ from fastact_tui import cli, export
 from fastact_tui.widgets.benchmarks import BenchView
 from fastact_tui.widgets.log import LogPanel
 from fastact_tui.widgets.runs import RunsView
+from fastact_tui.widgets.study import StudyView
 from fastact_tui.widgets.sweep import SweepView
 from fastact_tui.widgets.train_view import TrainView
 
@@ -33,8 +34,8 @@ class FastactApp(App):
         Binding("m", "metric", "Chart"),
         Binding("o", "sort", "Sort"),
         Binding("e", "export", "Export charts", show=False),
-        *[Binding(str(i + 1), f"show_tab('{t}')", show=False) for i, t in enumerate(("train", "sweep", "bench",
-                                                                                     "runs", "log"))],
+        *[Binding(str(i + 1), f"show_tab('{t}')", show=False) for i, t in enumerate(("train", "sweep", "study",
+                                                                                     "bench", "runs", "log"))],
     ]
 
     def __init__(self, prefill: dict | None = None, trainer=None, benchmarks=None, runs_root: str | None = None):
@@ -65,6 +66,8 @@ class FastactApp(App):
                 yield TrainView(self.prefill, id="train-view")
             with TabPane("Sweep", id="sweep"):
                 yield SweepView(id="sweep-view")
+            with TabPane("Study", id="study"):
+                yield StudyView(id="study-view")
             with TabPane("Benchmarks", id="bench"):
                 yield BenchView(id="bench-view")
             with TabPane("Runs", id="runs"):
@@ -102,7 +105,7 @@ class FastactApp(App):
             view.start()
 
     def action_stop(self) -> None:
-        for view in self.query("TrainView, SweepView, BenchView"):
+        for view in self.query("TrainView, SweepView, StudyView, BenchView"):
             view.stop()
 
     def action_metric(self) -> None:
@@ -139,7 +142,7 @@ class FastactApp(App):
 
     async def action_quit(self) -> None:
         # Quitting mid-run: cancel and let the trainer finish its batch and write its files.
-        views = [v for v in self.query("TrainView, SweepView, BenchView") if v.running]
+        views = [v for v in self.query("TrainView, SweepView, StudyView, BenchView") if v.running]
         for v in views:
             v.stop()
         if views:

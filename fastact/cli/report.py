@@ -72,7 +72,7 @@ def run_cli(args, console=None) -> int:
         chosen = [r for g in groups for r in g.runs]
         print_sweep(console, chosen, known[args.sweep], quiet=args.no_charts)
     elif study and not (where or by or args.baseline):
-        print_results(console, analysis.load_study(args.dirs[0]), args.metric)
+        print_results(console, analysis.load_study(args.dirs[0]), args.metric, not args.no_charts, chart_width())
     else:
         console.print(tables.summary_table(None, "Saved runs", groups=groups))
         for line in tables.problems([r for g in groups for r in g.runs]):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from fastact.cli.options import UsageError
-from fastact.cli.output import EXIT_FAILED, EXIT_INTERRUPTED, header, load_data, make_console
+from fastact.cli.output import EXIT_FAILED, EXIT_INTERRUPTED, chart_width, header, load_data, make_console
 from fastact.cli.study_output import StudyConsole, estimate_line, print_results
 from fastact.engine import threads as _threads
 from fastact.experiments import analysis, identity
@@ -120,7 +120,7 @@ def run_cli(args, console=None) -> int:
                       f"next time (fastact study {args.study}{' --quick' if args.quick else ''} --out {out})")
         return EXIT_INTERRUPTED
     study = analysis.load_study(out)
-    print_results(console, study, args.metric)
+    print_results(console, study, args.metric, show_charts=not args.quiet, width=chart_width())
     from fastact.cli.report import write_study_files  # matplotlib loads only now, when the points are done
 
     write_study_files(console, out)

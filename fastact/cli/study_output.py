@@ -9,7 +9,7 @@ import math
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fastact.experiments import analysis, identity, tables
+from fastact.experiments import analysis, charts, identity, tables
 from fastact.experiments.metrics import run_metrics
 from fastact.experiments.runner import DONE, StudyEvents, fmt_seconds
 
@@ -76,14 +76,30 @@ class StudyConsole(StudyEvents):
         self.stop()
 
 
-def print_results(console: Console, study: analysis.Study, metric: str = "test_acc") -> None:
-    """Each part's grouped table, comparisons and significance statements."""
+def part_charts(study: analysis.Study, part, groups, color: bool, width: int) -> list[str]:
+    """A part over activations only: accuracy per epoch; over one other setting: final accuracy
+    against it (a series per activation); anything else: none (the table says it all)."""
+    axes = [k for k in part.axes if k != "act"]
+    if not axes:
+        return charts.accuracy_charts(None, color, width, groups)
+    if len(axes) == 1 and axes[0] != "hidden":
+        points = tables.sweep_points(analysis.part_runs(study, part), axes[0])
+        return charts.sweep_charts(points, axes[0], color, width)
+    return []
+
+
+def print_results(console: Console, study: analysis.Study, metric: str = "test_acc", show_charts: bool = False,
+                  width: int = 100) -> None:
+    """Each part's grouped table (and charts), comparisons and significance statements."""
     for part in study.spec.parts:
         groups = analysis.part_groups(study, part)
         if not groups:
             continue
         title = f"{part.name}: {part.title}" if part.title else part.name
         console.print(tables.summary_table(None, title, groups=groups))
+        if show_charts:
+            for chart in part_charts(study, part, groups, console.is_terminal, width):
+                console.out(chart, highlight=False)
         comps = analysis.part_comparisons(part, groups, metric)
         if comps:
             console.print(tables.comparison_table(comps, f"{part.name}: paired by seed against the baseline "

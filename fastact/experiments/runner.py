@@ -245,7 +245,9 @@ def run_study(spec: StudySpec, out, executor: StudyExecutor | None = None, datas
         if before.get("data") and run.data and before["data"] != run.data:
             raise StudyError(f"{out} holds a study run on {before['data']}; this data is {run.data} "
                              f"(use another --out)")
-        (out / SPEC).write_text(spec.text)
+        tmp = out / (SPEC + ".tmp")
+        tmp.write_text(spec.text)
+        os.replace(tmp, out / SPEC)
         again = {"failed"} if retry_failed else set()
         again |= {"diverged"} if retry_diverged else set()
         todo = [p for p in run.points if run.status[p.key] not in DONE + ("failed",) or run.status[p.key] in again]

@@ -10,8 +10,13 @@ so a remote executor only has to ship tasks out and results back. Trainer callba
 the submitting process, if the executor can forward them; a set ``cancel`` event asks it to stop
 soon, and points cut short come back with status ``"cancelled"`` (or not at all).
 
-`EXECUTORS` maps the names ``--executor`` accepts to factories; another engine registers itself
-there (``EXECUTORS["dask"] = DaskExecutor``).
+An executor may yield a task more than once (an attempt retried after a worker died): the
+runner writes the last result over the first, so a point still exists once. A task it gives up
+on should come back as an exception (the point is recorded as failed, with the message).
+
+`EXECUTORS` maps the names ``--executor`` accepts to factories called with the interface's
+options (``make_executor("dask", scheduler=...)``); another engine registers itself there
+(``EXECUTORS["dask"] = DaskExecutor``) before the command line is built.
 """
 
 from __future__ import annotations

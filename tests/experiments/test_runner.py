@@ -11,7 +11,8 @@ import threading
 import pytest
 
 from fastact.data import load_dataset
-from fastact.experiments import analysis
+from fastact.errors import SettingsError
+from fastact.experiments import analysis, tasks
 from fastact.experiments.runner import StudyError, StudyEvents, _locked, run_study
 from fastact.experiments.spec import parse_spec
 from fastact.experiments.tasks import SerialExecutor
@@ -200,3 +201,24 @@ def test_analysis_groups_each_part_and_compares_within_activations(tmp_path, spe
     for c in dcomps:  # one Holm correction over both activations' comparisons
         assert c.significant == (c.holm_p < 0.05) and (c.verdict == "within noise") == (not c.significant)
     assert analysis.statement(dcomps[0]).startswith("relu depth=2 vs relu depth=1: test acc ")
+
+
+def test_executors_are_registered_by_name_and_a_retried_point_still_exists_once(tmp_path, spec, ds):
+    with pytest.raises(SettingsError, match="executor must be one of serial. Received: executor='ray'"):
+        tasks.make_executor("ray")
+
+    class Twice(Recording):
+        """Yields the first point twice, as an engine that retried it would."""
+
+        def submit(self, tasks_, callbacks=None, cancel=None):
+            for i, pair in enumerate(super().submit(tasks_, callbacks, cancel)):
+                yield pair
+                if i == 0:
+                    yield pair
+
+    tasks.EXECUTORS["twice"] = lambda **kw: Twice(ds, **kw)
+    try:
+        run = run_study(spec, tmp_path, tasks.make_executor("twice"), ds)
+    finally:
+        del tasks.EXECUTORS["twice"]
+    assert dirs(tmp_path) == sorted(p.key for p in run.points) and run.count("completed") == 12

@@ -57,7 +57,7 @@ async def test_real_run_writes_results_and_runs_tab_replots(data, tmp_path):
             assert ys == pytest.approx([100 * h["val_acc"] for h in saved[act]["history"]])
             assert table[act]["test"] == pytest.approx(saved[act]["summary"]["test_acc"])
         assert app.status["dataset"] == "custom"  # generated files match no known dataset: named by the trainer
-        await pilot.press("4")
+        await pilot.press("5")
         runs = app.query_one("#runs-table")
         assert runs.row_count == 2
         runs.focus()
@@ -137,7 +137,7 @@ async def test_key_press_handled_within_100ms_while_training(tmp_path, monkeypat
         table = app.query_one("#results")
         await wait_for(pilot, lambda: table.rows_by_label["relu"]["epoch"] >= 1)  # past the JIT warm-up
         tabs, delays = app.query_one("#tabs"), []
-        for key, tab in [("5", "log"), ("1", "train")] * 4:
+        for key, tab in [("6", "log"), ("1", "train")] * 4:
             # `pilot.press` itself returns only once the app is idle, which a live run never is:
             # time from the key event to the tab switch instead.
             t0 = time.perf_counter()
