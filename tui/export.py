@@ -1,6 +1,8 @@
 """Export the dashboard's charts as PNG and SVG, through the same figure code as ``fastact report
 --figures`` (`fastact.experiments.figures`): the Train tab's training accuracy, validation
-accuracy and training loss per epoch, and the Sweep tab's final accuracies when it has any.
+accuracy and training loss per epoch, the Sweep tab's final accuracies and the Study tab's
+validation curves of the part it shows, when they have any. (A whole study's figures and report:
+``fastact report STUDY --figures STUDY/figures``.)
 
 `snapshot` copies the series in the UI thread (the charts keep changing while a run trains);
 `write` draws and writes them and may take a second (matplotlib's import, rendering), so the app
@@ -26,10 +28,12 @@ class Snapshot:
     train: dict = field(default_factory=dict)
     sweep: dict = field(default_factory=dict)
     sweep_xlabel: str = ""
+    study: dict = field(default_factory=dict)  # [label] = (epochs, mean validation accuracy %)
+    study_part: str = ""
 
     @property
     def empty(self) -> bool:
-        return not any(self.train.values()) and not self.sweep
+        return not any(self.train.values()) and not self.sweep and not self.study
 
 
 @dataclass
@@ -54,6 +58,11 @@ def snapshot(app) -> Snapshot:
     if sweep:
         plot = sweep.first()
         snap.sweep, snap.sweep_xlabel = _copy(plot.series), plot.xlabel
+    study = app.query("#study-plot")
+    if study:
+        snap.study = _copy(study.first().series)
+        part = app.query("#study-part")
+        snap.study_part = str(part.first().value) if part and part.first().value is not None else ""
     return snap
 
 
@@ -70,6 +79,11 @@ def write(snap: Snapshot, outdir, stamp: str | None = None) -> list[Path]:
         data = curves.series_data({"final_acc": snap.sweep}, "fastact-tui: the Sweep tab's final accuracies",
                                   xlabel=snap.sweep_xlabel)
         written.append(writers.save(lines.draw(data), outdir, f"tui-sweep-{stamp}"))
+    if snap.study:
+        part = f" (part {snap.study_part})" if snap.study_part else ""
+        data = curves.series_data({"val_acc": snap.study}, f"fastact-tui: the Study tab's validation accuracy{part}, "
+                                  "mean over seeds")
+        written.append(writers.save(lines.draw(data), outdir, f"tui-study-{stamp}"))
     return [p for w in written for p in (w.png, w.svg)]
 
 

@@ -135,3 +135,23 @@ async def test_a_sweep_is_exported_beside_the_train_charts(tmp_path):
     assert (train.variant, val.variant) == (0, 1) and train.color == val.color == palette.color("leaky_relu")
     assert data.panels[0][0].xlabel == "leaky-slope"
     assert len(list((tmp_path / "figs").glob("tui-sweep-*.png"))) == 1
+
+
+async def test_the_study_tabs_curves_are_exported(tmp_path):
+    spec = 'name = "small"\nseeds = [0, 1]\n[base]\nepochs = 2\n[[parts]]\nname = "acts"\nact = ["relu", "tanh"]\n'
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 32)) as pilot:
+        await pilot.press("3")
+        app.query_one("#study-spec").text = spec
+        app.query_one("#study-out").value = str(tmp_path / "st")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: app.status["state"] == "done", timeout=30)
+        shown = {k: (list(x), list(y)) for k, (x, y) in app.query_one("#study-plot").series.items()}
+        snap = export.snapshot(app)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: any("charts written" in line for line in log_of(app)))
+    assert snap.study == shown and set(shown) == {"relu", "tanh"} and snap.study_part == "acts"
+    for label, (xs, ys) in shown.items():  # the mean over the two seeds of the fake trainer's curve
+        assert ys == pytest.approx([100 * (fake_trainer.curve(label, 0, e)[1] + fake_trainer.curve(label, 1, e)[1]) / 2
+                                    for e in xs])
+    assert len(list((tmp_path / "figs").glob("tui-study-*.png"))) == 1
