@@ -43,7 +43,7 @@ def test_summary_table_groups_seeds_with_mean_and_std():
     assert "85.00 +- 7.07%" in relu and "75.00 +- 7.07%" in relu and "80.00 +- 7.07%" in relu and " 2 " in relu
     # the test accuracy's 95% t interval: 0.8 +- t(0.975, 1) * 0.0707 / sqrt(2)
     half = 12.706204736174707 * np.std([0.75, 0.85], ddof=1) / np.sqrt(2)
-    assert f"[{100 * (0.8 - half):.2f}, {100 * (0.8 + half):.2f}]" in relu
+    assert f"[{100 * (0.8 - half):.1f}, {100 * (0.8 + half):.1f}]" in relu
     sigmoid = next(line for line in text.splitlines() if " sigmoid " in line)
     assert "60.00%" in sigmoid and "+-" not in sigmoid and "2.00" in sigmoid
 
