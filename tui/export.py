@@ -30,6 +30,7 @@ class Snapshot:
     sweep_xlabel: str = ""
     study: dict = field(default_factory=dict)  # [label] = (epochs, mean validation accuracy %)
     study_part: str = ""
+    protocol: str = ""  # the Train tab's runs, as the figures' titles state it
 
     @property
     def empty(self) -> bool:
@@ -46,9 +47,24 @@ def _copy(series: dict) -> dict:
     return {name: (list(xs), list(ys)) for name, (xs, ys) in series.items() if xs}
 
 
+def train_protocol(view) -> str:
+    """The protocol line of the Train tab's runs: the finished ones (their data is recorded), else
+    the configurations the form holds."""
+    from fastact.experiments.figures.protocol import protocol
+
+    runs = [{"config": r.config.to_dict(), "meta": getattr(r, "meta", None) or {}, "history": []}
+            for r in getattr(view, "results", [])]
+    if not runs and getattr(view, "parsed", None) is not None:
+        runs = [{"config": c.to_dict(), "history": []} for c in view.parsed.configs]
+    return protocol([], runs) if runs else ""
+
+
 def snapshot(app) -> Snapshot:
     """The series the app's charts hold now (UI thread only)."""
     snap = Snapshot()
+    view = app.query("TrainView")
+    if view:
+        snap.protocol = train_protocol(view.first())
     charts = app.query("#charts")
     if charts:
         panel = charts.first()
@@ -73,7 +89,9 @@ def write(snap: Snapshot, outdir, stamp: str | None = None) -> list[Path]:
     stamp = stamp or time.strftime("%Y%m%d-%H%M%S")
     written = []
     if snap.train:
-        data = curves.series_data(snap.train, "fastact-tui: the Train tab's charts (one line per run)")
+        title = "fastact-tui: the Train tab's charts (one line per run)"
+        title += f"\n{snap.protocol}" if snap.protocol else ""
+        data = curves.series_data(snap.train, title)
         written.append(writers.save(lines.draw(data), outdir, f"tui-train-{stamp}"))
     if snap.sweep:
         data = curves.series_data({"final_acc": snap.sweep}, "fastact-tui: the Sweep tab's final accuracies",

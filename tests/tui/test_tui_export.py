@@ -155,3 +155,12 @@ async def test_the_study_tabs_curves_are_exported(tmp_path):
         assert ys == pytest.approx([100 * (fake_trainer.curve(label, 0, e)[1] + fake_trainer.curve(label, 1, e)[1]) / 2
                                     for e in xs])
     assert len(list((tmp_path / "figs").glob("tui-study-*.png"))) == 1
+
+
+async def test_the_train_figures_title_states_the_protocol(tmp_path):
+    app = make_app(tmp_path, "--act", "relu", "sigmoid", "--epochs", "3", "--batch-size", "64")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await run_to_done(pilot, app)
+        snap = export.snapshot(app)
+    # The fake trainer's results carry no data record: the architecture falls back to 784 inputs.
+    assert snap.protocol == "784-512-10 MLP, Adam lr 1e-3, batch 64, 3 epochs, 10% validation, 1 seed, auto"

@@ -90,7 +90,8 @@ def seeds(groups) -> str:
 
 
 def protocol(groups, runs=None) -> str:
-    """The protocol line of ``groups`` (objects with ``.runs``); ``runs`` defaults to all their runs."""
+    """The protocol line of ``groups`` (objects with ``.runs``); ``runs`` defaults to all their runs.
+    Without groups (one line per run, as the TUI draws), the seeds are counted over ``runs``."""
     runs = runs if runs is not None else [r for g in groups for r in g.runs]
     if not runs:
         return "no runs"
@@ -102,5 +103,10 @@ def protocol(groups, runs=None) -> str:
         epochs = f"up to {epochs}, early stopping (patience {patience} on {monitor})"
     val = _one([c.get("val_split") for c in cfgs], lambda v: f"{100 * v:g}% validation", "validation split varies")
     batch = _one([c.get("batch_size") for c in cfgs], lambda v: f"batch {v}", "batch varies")
-    return ", ".join([f"{architecture(runs)} MLP", optimizer(runs), batch, epochs, val, seeds(groups),
+    if not groups:
+        n = len({c.get("seed") for c in cfgs})
+        repeats = f"{n} seed{'s' if n != 1 else ''}"
+    else:
+        repeats = seeds(groups)
+    return ", ".join([f"{architecture(runs)} MLP", optimizer(runs), batch, epochs, val, repeats,
                       dataset_name(runs)])
