@@ -128,6 +128,7 @@ async def test_every_key_is_in_the_footer_somewhere():
         await pilot.pause()
         footer = shown(app)
         assert footer == {"tab": "Next panel", "r": "Run", "s": "Stop", "q": "Quit", "m": "Chart", "o": "Sort",
+                          "e": "Export charts",
                           "1": "train", "2": "sweep", "3": "study", "4": "bench", "5": "runs", "6": "log"}
         stop = app.screen.active_bindings["s"]
         assert not stop.enabled and app.screen.active_bindings["r"].enabled  # nothing to stop: greyed out
