@@ -1,7 +1,5 @@
 """``python -m fastact`` is the ``fastact`` command."""
 
-import sys
+from fastact._entry import fastact
 
-from fastact.cli import main
-
-sys.exit(main())
+fastact()

@@ -151,6 +151,9 @@ class Activation:
                                     f"a parameter of {self.name} ({', '.join(valid) or 'which has none'})")
             p = valid[key]
             number = _as_float(value)
+            if number is not None and not math.isfinite(number):  # a rule such as ">= 0" does not say it
+                raise SettingsError(f"{self.name}.{key}", value,
+                                    p.rule if p.rule == "a finite number" else f"finite and {p.rule}")
             if number is None or not p.check(number):
                 raise SettingsError(f"{self.name}.{key}", value, p.rule)
             out[key] = number

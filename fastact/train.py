@@ -2,7 +2,7 @@
 
 import sys
 
-from fastact.cli.train import main
+from fastact._entry import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("fastact.cli.train:main"))

@@ -121,3 +121,38 @@ def run_limited(python_code: str, mem_bytes: int = DEFAULT_MEM, timeout_s: float
             kept.append(line)
     return Result(None if timed_out else proc.returncode, out, "".join(kept), timed_out, elapsed, peak,
                   mem_bytes, timeout_s)
+
+
+_VERDICT = """
+import json as _json
+try:
+    _out = run(P)
+except Exception as _exc:  # the verdict names any error; the test asserts which one
+    print(_json.dumps({"error": type(_exc).__name__, "message": str(_exc)}))
+else:
+    print(_json.dumps({"ok": _out}))
+"""
+
+
+def verdict(body: str, params: dict | None = None, *, mem_bytes: int = DEFAULT_MEM, timeout_s: float = 60.0,
+            env: dict[str, str | None] | None = None, cwd=None) -> dict:
+    """Run ``body`` (which defines ``run(P)``) under the limits; return ``{"ok": result}`` or
+    ``{"error": type name, "message": str}``. A child that did not finish with a verdict line (a
+    crash, a signal, the time limit) fails the calling test with its report; so does an error
+    message of more than one line."""
+    import json
+
+    import pytest
+
+    base = {"FASTACT_MEMORY_BUDGET": None}
+    code = f"import json\nP = json.loads({json.dumps(params or {})!r})\n{textwrap.dedent(body)}\n{_VERDICT}"
+    result = run_limited(code, mem_bytes=mem_bytes, timeout_s=timeout_s, env={**base, **(env or {})}, cwd=cwd)
+    if not result.ok:
+        pytest.fail(result.describe())
+    try:
+        out = json.loads(result.last_line())
+    except json.JSONDecodeError:
+        pytest.fail(f"no verdict line\n{result.describe()}")
+    if "\n" in out.get("message", ""):
+        pytest.fail(f"the error is not one line: {out['message']!r}")
+    return out

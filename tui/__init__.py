@@ -5,6 +5,7 @@ __all__ = ["main"]
 
 
 def main(argv=None) -> int:
-    from fastact_tui.app import main as _main
+    """`fastact_tui.app.main` behind the entry point's Ctrl-C handling (`fastact._entry`)."""
+    from fastact._entry import run
 
-    return _main(argv)
+    return run("fastact_tui.app:main", argv)

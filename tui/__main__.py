@@ -1,5 +1,3 @@
-import sys
+from fastact._entry import fastact_tui
 
-from fastact_tui.app import main
-
-sys.exit(main())
+fastact_tui()

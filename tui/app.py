@@ -194,9 +194,16 @@ class FastactApp(App):
 
 
 def main(argv=None) -> int:
+    """Run the dashboard; the exit code is Textual's (1 when the app ended on an error), else 0."""
+    from types import SimpleNamespace
+
+    from fastact.cli.options import resource_limits
+
     prefill = cli.parse(sys.argv[1:] if argv is None else argv)
-    FastactApp(prefill).run()
-    return 0
+    app = FastactApp(prefill)
+    with resource_limits(SimpleNamespace(memory_budget=prefill.get("memory_budget"))):
+        app.run()
+    return app.return_code or 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import argparse
 
 from fastact import activations
 from fastact.cli import Parser
-from fastact.cli.options import act_names, add_run_arguments, param_dest
+from fastact.cli.options import act_names, add_resource_arguments, add_run_arguments, param_dest
 from fastact_tui.form import FIELDS
 
 
@@ -21,11 +21,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="fastact-tui", description="Textual dashboard for fastact: compare activation "
                "functions live, sweep, benchmark, browse runs. Options pre-fill the form.")
     add_run_arguments(p)
+    add_resource_arguments(p)
     return p
 
 
 def parse(argv=None) -> dict:
-    """Form pre-fill: field id -> text, plus ``acts``, ``params`` and ``base`` (pass-through config)."""
+    """Form pre-fill: field id -> text, plus ``acts``, ``params``, ``base`` (pass-through config) and
+    ``memory_budget`` (``--memory-budget``, applied for the app's life by `fastact_tui.app.main`)."""
     ns = build_parser().parse_args(argv)
     fields = {key: "" if getattr(ns, key) is None else str(getattr(ns, key)) for key in FIELDS}
     fields["hidden"] = " ".join(str(h) for h in ns.hidden)
@@ -36,4 +38,5 @@ def parse(argv=None) -> dict:
             "val_split": ns.val_split, "dtype": ns.dtype, "early_stopping": ns.early_stopping, "monitor": ns.monitor,
             "min_delta": ns.min_delta, "restore_best_weights": ns.restore_best_weights,
             "save_best": not ns.no_save_best, "out": None if ns.no_save or not ns.out else ns.out}
-    return {"fields": fields, "acts": act_names(ns), "params": params, "base": base}
+    return {"fields": fields, "acts": act_names(ns), "params": params, "base": base,
+            "memory_budget": ns.memory_budget}

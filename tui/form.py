@@ -9,13 +9,15 @@ engine can never disagree about what is valid.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fastact import activations
 from fastact.cli.options import parse_list, split_words
 from fastact.errors import SettingsError
+from fastact.nn.memory import MemoryBudgetError
 from fastact.training import TrainConfig
 from fastact.training.config import check_seeds
+from fastact.training.memory import check_runs
 
 #: the form's text fields and selects, by TrainConfig field name (plus ``seeds``)
 FIELDS = ("hidden", "epochs", "batch_size", "lr", "optimizer", "seed", "seeds", "threads", "dataset", "data_dir",
@@ -114,14 +116,25 @@ def build(values: dict[str, str], acts: list[str], params: dict[tuple[str, str],
     if errors:
         res.errors = errors
         return res
+    # Validated once per activation, at the first and the last seed (the seed is the only setting
+    # that differs along a row): checking the form costs the same for 1 seed or 1,000.
+    firsts = {}
     for act in acts:
-        for s in range(seed, seed + n_seeds):
+        for s in dict.fromkeys((seed, seed + n_seeds - 1)):
             cfg = TrainConfig(**common, act=act, seed=s, act_params=dict(act_params[act]))
             for problem in cfg.problems():
                 errors.setdefault(field_id(problem.field), str(problem))
             if errors:
                 res.errors = errors
                 return res
-            res.configs.append(cfg)
+            firsts.setdefault(act, cfg)
+    try:
+        check_runs(firsts.values())  # the named dataset's shape is known: Hidden sizes 1000000 is refused here
+    except MemoryBudgetError as exc:
+        res.errors = {field_id(exc.field): str(exc)}
+        return res
+    for act, first in firsts.items():
+        for s in range(seed, seed + n_seeds):
+            res.configs.append(replace(first, seed=s))
             res.labels.append(act if n_seeds == 1 else f"{act}/s{s}")
     return res

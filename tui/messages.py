@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
@@ -61,3 +61,25 @@ class LogLine(Message):
 @dataclass
 class RunsChanged(Message):
     """New result files may exist: the Runs tab rescans."""
+
+
+@dataclass
+class RunsScanned(Message):
+    """The Runs tab's scan finished: the runs read (by id), one line per run skipped, ``error`` if it
+    raised, and each run's flat settings and the settings that vary among them (computed off the UI
+    thread too)."""
+
+    runs: dict
+    skipped: list
+    error: str = ""
+    flats: dict = field(default_factory=dict)
+    varying: list = field(default_factory=list)
+
+
+@dataclass
+class SweepPrepared(Message):
+    """The Sweep tab's configs, built in a worker thread (up to 100,000, each validated); ``error``: why not."""
+
+    configs: list
+    labels: list
+    error: str = ""

@@ -17,6 +17,7 @@ from fastact import activations
 # `torch_available` is looked up on the package at call time, so patching
 # `benchmarks.torch_available` (as the tests do) reaches this module too.
 from fastact import benchmarks as _package
+from fastact.benchmarks.budget import check_cases
 from fastact.benchmarks.cases import make_case
 from fastact.benchmarks.config import IMPLS, OPS, _check_choice
 from fastact.benchmarks.peers import available_impls, missing
@@ -114,8 +115,24 @@ def _resolve_acts(acts) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _plan(acts, batches, ops, impls, shape):
-    """Validated (op, act, batch, impl) cases in run order, the impls and the shape."""
+#: the most timed rounds and seconds per case `run` accepts (beyond them a benchmark never ends)
+MAX_ROUNDS, MAX_TIME = 100_000, 600.0
+
+
+def check_rounds(min_rounds, max_time) -> None:
+    """``min_rounds`` in 1..`MAX_ROUNDS`, ``max_time`` seconds in [0, `MAX_TIME`] (0: just the rounds); else
+    ValueError."""
+    if isinstance(min_rounds, bool) or not isinstance(min_rounds, (int, np.integer)) \
+            or not 1 <= min_rounds <= MAX_ROUNDS:
+        raise ValueError(f"min_rounds must be an integer in 1..{MAX_ROUNDS:,}. Received: min_rounds={min_rounds!r}")
+    if isinstance(max_time, bool) or not isinstance(max_time, (int, float, np.floating)) \
+            or not 0 <= max_time <= MAX_TIME:  # NaN fails too
+        raise ValueError(f"max_time must be seconds in [0, {MAX_TIME:g}]. Received: max_time={max_time!r}")
+
+
+def _plan(acts, batches, ops, impls, shape, names=("batch", "shape")):
+    """Validated (op, act, batch, impl) cases in run order, the impls and the shape; ``names`` are how a
+    memory refusal names the batch and shape settings (the CLI's ``--batch``/``--shape``)."""
     acts = _resolve_acts(acts)
     impls = list(impls) if impls is not None else available_impls()
     for i in impls:
@@ -131,6 +148,7 @@ def _plan(acts, batches, ops, impls, shape):
     if len(shape) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in shape):
         raise ValueError(f"shape must be two positive sizes (n_in, n_out). Received: shape={tuple(shape)!r}")
     plan = [(op, a, int(b), i) for op in ops for a in acts for b in batches for i in impls]
+    check_cases(plan, (int(shape[0]), int(shape[1])), *names)
     return plan, impls, (int(shape[0]), int(shape[1]))
 
 
@@ -142,6 +160,7 @@ def run(acts, batches=(128,), ops=OPS, impls=None, shape=(784, 512), min_rounds=
     A peer that cannot run an activation yields a result with NaN times and a ``note``.
     Cancelling (``cancel.set()``) stops after the current round; results so far are returned.
     """
+    check_rounds(min_rounds, max_time)
     plan, impls, (n_in, n_out) = _plan(acts, batches, ops, impls, shape)
     results: list[BenchResult] = []
     with pinned_threads(threads, torch_too="torch" in impls):

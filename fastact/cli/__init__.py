@@ -12,7 +12,8 @@ separated by spaces and/or commas (`fastact.cli.options.add_list_argument`). Bad
 line naming the subcommand, ``fastact train: error: --epochs must be a positive
 integer. Received: epochs=0``, and exit code 2 (argparse's convention): library
 `SettingsError` s are worded with the flags that set each field (`fastact.cli.options`).
-Ctrl-C exits 130 after the running run has written its files.
+Ctrl-C exits 130 after the running run has written its files (quietly at any moment, imports
+included: `fastact._entry`); a file-system failure is one line and exit 1.
 """
 
 from __future__ import annotations
@@ -60,7 +61,19 @@ def _version() -> str:
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run ``fastact`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit code.
+
+    0: done; 1: a run failed, every run diverged, or a file could not be written; 2: bad input
+    (one line, nothing written); 130: Ctrl-C, at any point, imports included.
+    """
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str]) -> int:
     # Lazy: import only the module of the command given (`fastact report` never loads the
     # benchmark peers); a missing module only disables its own subcommand.
     command = next((a for a in argv if not a.startswith("-")), "")
@@ -71,20 +84,25 @@ def main(argv=None) -> int:
         sub.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "_missing", None):
         sub.error(args._missing)
-    from fastact.cli.options import cli_message
+    from fastact.cli.options import cli_message, resource_limits
     from fastact.errors import SettingsError
+    from fastact.fsio import describe
 
     try:
-        return importlib.import_module(COMMANDS[args.command][0]).run_cli(args)
+        with resource_limits(args):
+            return importlib.import_module(COMMANDS[args.command][0]).run_cli(args)
     except SettingsError as exc:
         sub.error(cli_message(exc))
     except ValueError as exc:  # UsageError, DatasetError and the library's other bad-value errors
         sub.error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except OSError as exc:  # a file that could not be read or written after the checks passed
+        sub.exit(1, f"{sub.prog}: error: {describe(exc)}\n")
+    except MemoryError:
+        sub.exit(1, f"{sub.prog}: error: out of memory; a lower --memory-budget refuses such work up front\n")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from fastact._entry import fastact
+
+    fastact()

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from fastact import activations
+import argparse
+
+from fastact import activations, fsio
 from fastact.benchmarks.config import IMPLS, OPS
 from fastact.benchmarks.machine import environment, fma_peak
 from fastact.benchmarks.peers import available_impls
 from fastact.benchmarks.report import ratio_table, render_table
-from fastact.benchmarks.timing import _plan, run
-from fastact.cli.options import add_act_argument, add_list_argument, choice, positive_int
+from fastact.benchmarks.timing import MAX_ROUNDS, MAX_TIME, _plan, run
+from fastact.cli.options import (
+    add_act_argument,
+    add_list_argument,
+    add_resource_arguments,
+    check_output_file,
+    choice,
+    positive_int,
+)
+from fastact.engine import threads as engine_threads
 
 
 def add_arguments(parser) -> None:
@@ -22,10 +32,32 @@ def add_arguments(parser) -> None:
                       help=f"implementations: {', '.join(IMPLS)} (default: {', '.join(available_impls())})")
     add_list_argument(parser, "--shape", positive_int, "size", default=[784, 512], metavar="N",
                       help="n_in n_out, e.g. 784 512 or 784,512 (default: 784 512)")
-    parser.add_argument("--threads", type=int, default=None, help="threads for every impl (all cores)")
-    parser.add_argument("--min-rounds", type=int, default=5)
-    parser.add_argument("--max-time", type=float, default=0.5, help="seconds per case (0.5)")
+    parser.add_argument("--threads", type=_bounded(int, 1, engine_threads.max_threads(), "an integer"), default=None,
+                        help="threads for every impl (all cores)")
+    parser.add_argument("--min-rounds", type=_bounded(int, 1, MAX_ROUNDS, "an integer"), default=5,
+                        help=f"timed rounds per case, at least (5; at most {MAX_ROUNDS:,})")
+    parser.add_argument("--max-time", type=_bounded(float, 0, MAX_TIME, "seconds"), default=0.5,
+                        help=f"seconds per case (0.5; at most {MAX_TIME:g})")
     parser.add_argument("--json", metavar="PATH", default=None, help="also write results + environment")
+    add_resource_arguments(parser)
+
+
+def _bounded(kind, lo, hi, what):
+    """argparse type: ``kind(text)`` in ``[lo, hi]``; NaN and inf fail."""
+    interval = f"[{lo:g}, {hi:g}]" if kind is float else f"{lo}..{hi:,}"
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:  # NaN compares False
+            raise argparse.ArgumentTypeError(f"must be {what} in {interval}. "
+                                             f"Received: {text!r}")
+        return value
+
+    parse.__name__ = what
+    return parse
 
 
 def run_cli(args) -> int:
@@ -41,7 +73,9 @@ def run_cli(args) -> int:
     from fastact.cli.output import make_console, say
 
     console = make_console()
-    _plan(args.act, args.batch, args.ops, args.impls, args.shape)  # bad arguments fail before the bar shows
+    # Bad arguments (and cases too large for the memory budget) fail before the bar shows.
+    _plan(args.act, args.batch, args.ops, args.impls, args.shape, names=("--batch", "--shape"))
+    check_output_file("--json", args.json)
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("benchmarking", total=None)
 
@@ -58,8 +92,8 @@ def run_cli(args) -> int:
         if r.note:
             say(console, f"[yellow]skipped[/yellow] {r.impl} {r.act}: {escape(r.note)}")
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"results": [r.to_dict() for r in results], "table": rows, "peak": peak,
-                       "environment": environment("torch" in (args.impls or available_impls()))}, fh, indent=2)
+        data = {"results": [r.to_dict() for r in results], "table": rows, "peak": peak,
+                "environment": environment("torch" in (args.impls or available_impls()))}
+        fsio.atomic_write(args.json, lambda fh: json.dump(data, fh, indent=2))
         say(console, f"wrote {escape(args.json)}")
     return 0

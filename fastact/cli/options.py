@@ -10,8 +10,10 @@ flag users typed (``--batch-size``, ``--rrelu-lower``) so messages read in their
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 
-from fastact import activations
+from fastact import activations, fsio, resources
 from fastact.errors import SettingsError
 from fastact.nn import DTYPES, OPTIMIZERS, PRELU_MODES
 from fastact.training import TrainConfig
@@ -210,6 +212,68 @@ def add_run_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars, epoch lines or charts")
 
 
+def add_resource_arguments(p: argparse.ArgumentParser) -> None:
+    """``--memory-budget SIZE``, for every command that allocates (apply it with `resource_limits`)."""
+    p.add_argument(resources.OPTION, dest="memory_budget", type=_budget, default=None, metavar="SIZE",
+                   help=f"most memory one allocation may take: bytes, K/M/G/T (powers of 1024) or a percentage of "
+                        f"available memory, e.g. 8G or 75%% (default: ${resources.ENV_BUDGET}, else "
+                        f"{round(100 * resources.DEFAULT_FRACTION)}%% of available memory)")
+
+
+def _budget(text: str) -> str:
+    try:
+        resources.parse_size(text, what=resources.OPTION)
+    except resources.ResourceError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{resources.OPTION} ")) from None
+    return text
+
+
+@contextlib.contextmanager
+def resource_limits(args):
+    """``--memory-budget`` in force for the command, its worker processes included; restored after.
+
+    A percentage is turned into bytes once, here: workers (spawned processes) inherit it as
+    ``$FASTACT_MEMORY_BUDGET`` in bytes, so every process of a command has the same budget.
+    """
+    value = getattr(args, "memory_budget", None)
+    if value is None:
+        yield
+        return
+    saved = os.environ.get(resources.ENV_BUDGET)
+    resources.set_memory_budget(value, source=f"{resources.OPTION} {value}")
+    os.environ[resources.ENV_BUDGET] = str(resources.memory_budget().n_bytes)
+    try:
+        yield
+    finally:
+        resources.set_memory_budget(None)
+        if saved is None:
+            os.environ.pop(resources.ENV_BUDGET, None)
+        else:
+            os.environ[resources.ENV_BUDGET] = saved
+
+
+def check_out(args) -> None:
+    """``--out`` can hold run directories (nothing is created yet); `UsageError` saying why not."""
+    if getattr(args, "no_save", False) or not isinstance(args.out, str) or not args.out.strip():
+        return  # --no-save writes nothing; an empty --out is TrainConfig's rule
+    problem = fsio.writable_dir_problem(args.out)
+    if problem:
+        raise UsageError(f"--out must be a directory fastact can write run folders into ({problem}). "
+                         f"Received: out={args.out!r}")
+
+
+def check_output_file(flag: str, path) -> None:
+    """A file option (``--json``, ``--csv``) can be written, checked before any work (nothing is created)."""
+    if path is None:
+        return
+    key = flag.lstrip("-").replace("-", "_")
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} must be a file path; {path} is a directory. Received: {key}={path!r}")
+    problem = fsio.writable_dir_problem(os.path.dirname(os.path.abspath(path)))
+    if problem:
+        raise UsageError(f"{flag} must be a file fastact can write ({problem}). Received: {key}={path!r}")
+
+
 def act_names(args) -> list[str]:
     return flatten(args.act)
 
@@ -218,7 +282,8 @@ def configs_from_args(args, acts: list[str] | None = None) -> list[TrainConfig]:
     """One validated config per (activation, seed).
 
     Raises:
-        UsageError: a parameter flag for an activation that is not trained.
+        UsageError: a parameter flag for an activation that is not trained; an ``--out`` that
+            cannot be written.
         SettingsError: a setting breaks a library rule (the caller words it as a flag).
     """
     acts = act_names(args) if acts is None else acts
@@ -245,4 +310,5 @@ def configs_from_args(args, acts: list[str] | None = None) -> list[TrainConfig]:
                 save_best=not args.no_save_best, out=None if args.no_save else args.out))
     for c in configs:
         c.validate()
+    check_out(args)
     return configs

@@ -21,6 +21,15 @@ from fastact.training.progress import ConsoleProgress
 EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
 
 
+def exit_code(results) -> int:
+    """1 when a run failed or no run completed (every one diverged or failed), else 0.
+
+    A diverged run among completed ones is a result of the comparison, not an error."""
+    if any(r.status == "failed" for r in results) or not any(r.status == "completed" for r in results):
+        return EXIT_FAILED
+    return 0
+
+
 def make_console() -> Console:
     """stdout: the terminal's width, or 120 columns when piped (rich would assume 80)."""
     return Console() if sys.stdout.isatty() else Console(width=120)

@@ -12,11 +12,13 @@ study folder its ``report.md`` and self-contained ``report.html`` too.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from rich.markup import escape
 
-from fastact.cli.options import UsageError
+from fastact import fsio
+from fastact.cli.options import UsageError, check_output_file
 from fastact.cli.output import chart_width, make_console, say
 from fastact.cli.study_output import print_results
 from fastact.cli.sweep import print_sweep
@@ -57,22 +59,40 @@ def run_cli(args, console=None) -> int:
     known = targets()
     if args.sweep and args.sweep not in known:
         raise UsageError(f"--sweep must be one of {', '.join(sorted(known))}. Received: sweep={args.sweep!r}")
+    check_output_file("--csv", args.csv)
+    if getattr(args, "figures", None) and (problem := fsio.writable_dir_problem(args.figures)):
+        raise UsageError(f"--figures must be a directory fastact can write ({problem}). "
+                         f"Received: figures={args.figures!r}")
     try:
         dirs = saved.find_runs(args.dirs)
     except FileNotFoundError as exc:
         raise UsageError(f"DIR: {exc}") from None
     if not dirs:
         raise UsageError(f"DIR holds no saved runs (no config.json or summary.json). Received: {' '.join(args.dirs)}")
-    runs = [saved.load_run(d) for d in dirs]
+    runs, skipped = saved.load_runs(dirs)
+    for problem in skipped:  # a malformed run is skipped, named, and the others are still drawn
+        print(f"fastact report: warning: skipped {problem}", file=sys.stderr)
+    if not runs:
+        raise UsageError(f"DIR holds no readable runs ({len(skipped)} skipped). Received: {' '.join(args.dirs)}")
     where = parse_where(args.where) if args.where else None
     by = [b.strip() for b in args.group_by.split(",") if b.strip()] if args.group_by else None
     groups = group_runs(runs, by, where)
     say(console, f"{len(runs)} run(s) from {escape(', '.join(args.dirs))}"
+        + (f" ({len(skipped)} skipped)" if skipped else "")
         + (f", {sum(len(g.runs) for g in groups)} matching {escape(args.where)}" if where else ""))
     study = len(args.dirs) == 1 and (Path(args.dirs[0]) / SPEC).is_file()
     if args.sweep:
+        target = known[args.sweep]
         chosen = [r for g in groups for r in g.runs]
-        print_sweep(console, chosen, known[args.sweep], quiet=args.no_charts)
+        points = [r for r in chosen if _has_value(target, r)]
+        for r in chosen:
+            if not _has_value(target, r):
+                print(f"fastact report: warning: skipped {r['dir']}: its config holds no {target.name} value to "
+                      f"draw the sweep against", file=sys.stderr)
+        if not points:
+            raise UsageError(f"--sweep {target.name}: no run holds a {target.name} value. Received: "
+                             f"{' '.join(args.dirs)}")
+        print_sweep(console, points, target, quiet=args.no_charts)
     elif study and not (where or by or args.baseline):
         print_results(console, analysis.load_study(args.dirs[0]), args.metric, not args.no_charts, chart_width())
     else:
@@ -93,6 +113,15 @@ def run_cli(args, console=None) -> int:
         chosen = [r for g in groups for r in g.runs]
         write_figures(console, args.dirs, chosen, args.figures, whole_study=study and not (where or by))
     return 0
+
+
+def _has_value(target, run) -> bool:
+    """The run's config holds the swept setting (a run written by hand or by another version may not)."""
+    try:
+        float(target.value_of(run["config"]))
+    except (KeyError, TypeError, ValueError, IndexError):
+        return False
+    return True
 
 
 def write_figures(console, dirs, runs, outdir, whole_study: bool = False) -> None:

@@ -13,9 +13,11 @@ a failed point gives exit 1; Ctrl-C exits 130 and loses only the point in flight
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections import defaultdict
 
-from fastact.cli.options import UsageError
+from fastact.cli.options import UsageError, add_resource_arguments, check_out
 from fastact.cli.output import EXIT_FAILED, EXIT_INTERRUPTED, chart_width, header, load_data, make_console
 from fastact.cli.study_output import StudyConsole, estimate_line, print_results
 from fastact.engine import threads as _threads
@@ -26,7 +28,9 @@ from fastact.experiments.metrics import METRICS
 from fastact.experiments.runner import DONE, RESULTS, StudyError, fmt_seconds, open_study, run_study
 from fastact.experiments.spec import SpecError, load_spec
 from fastact.experiments.tasks import EXECUTORS, make_executor
+from fastact.nn.memory import MemoryBudgetError
 from fastact.training import TrainConfig
+from fastact.training.memory import check_runs
 
 
 def add_arguments(p) -> None:
@@ -45,6 +49,7 @@ def add_arguments(p) -> None:
     p.add_argument("--data-dir", default=None, help="directory holding the four MNIST-format files")
     p.add_argument("--threads", type=int, default=None, help="kernel threads per point (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar: one line per point (for logs)")
+    add_resource_arguments(p)
 
 
 def _spec(args):
@@ -67,6 +72,7 @@ def list_builtins(console) -> int:
 
 def dry_run(console, spec, out, ds, machine) -> int:
     run = open_study(spec, out, ds, machine=machine)
+    _warn_skipped(run)
     console.print(f"study {spec.name}{' (quick)' if spec.quick else ''} in {out}: {run.summary()}")
     todo = [p for p in run.points if run.status[p.key] not in (*DONE, "failed")]
     console.print("estimating: timing a few training steps of each network shape (fastact.experiments.estimate)")
@@ -101,9 +107,13 @@ def run_cli(args, console=None) -> int:
     machine = {"data_dir": args.data_dir, "threads": args.threads}
     TrainConfig(data_dir=args.data_dir, threads=args.threads).validate()  # words as --data-dir / --threads
     out = args.out or f"studies/{spec.name}{'-quick' if spec.quick else ''}"
-    first = spec.points(**machine)[0].config
+    if args.out is not None:
+        check_out(argparse.Namespace(out=args.out))
+    configs = [p.config for p in spec.points(**machine)]
+    _check_memory(args, configs)  # a named dataset's shape is known: before it is downloaded or loaded
     threads = _threads.set_num_threads(args.threads)
-    ds = load_data(first)
+    ds = load_data(configs[0])
+    _check_memory(args, configs, ds)
     header(console, ds, threads)
     if args.dry_run:
         return dry_run(console, spec, out, ds, machine)
@@ -120,6 +130,7 @@ def run_cli(args, console=None) -> int:
                       f"next time (fastact study {args.study}{' --quick' if args.quick else ''} --out {out})")
         return EXIT_INTERRUPTED
     study = analysis.load_study(out)
+    _warn_skipped(run)
     print_results(console, study, args.metric, show_charts=not args.quiet, width=chart_width())
     from fastact.cli.report import write_study_files  # matplotlib loads only now, when the points are done
 
@@ -127,5 +138,19 @@ def run_cli(args, console=None) -> int:
     failed = run.count("failed")
     console.print(f"{run.summary()}; results: {out}/{RESULTS}"
                   + (" (--retry-failed runs the failed points again)" if failed else ""))
-    return EXIT_FAILED if failed else 0
+    # Diverged points are results, but a study none of whose points completed has none to compare.
+    return EXIT_FAILED if failed or not run.count("completed") else 0
+
+
+def _check_memory(args, configs, ds=None) -> None:
+    """Every point's run against the memory budget; the refusal names the spec, whose settings caused it."""
+    try:
+        check_runs(configs, ds)
+    except MemoryBudgetError as exc:
+        raise UsageError(f"{args.study}: a point's {exc}") from None
+
+
+def _warn_skipped(run) -> None:
+    for problem in run.skipped:  # its point was run again (or is left to run): named once, not fatal
+        print(f"fastact study: warning: skipped {problem}", file=sys.stderr)
 

@@ -7,12 +7,12 @@ from dataclasses import replace
 
 from rich.markup import escape
 
-from fastact.cli.options import add_run_arguments, configs_from_args
+from fastact.cli.options import add_resource_arguments, add_run_arguments, configs_from_args
 from fastact.cli.output import (
-    EXIT_FAILED,
     EXIT_INTERRUPTED,
     ConsoleCallbacks,
     chart_width,
+    exit_code,
     header,
     load_data,
     make_console,
@@ -22,7 +22,9 @@ from fastact.engine import threads as _threads
 from fastact.experiments import charts, tables
 from fastact.experiments.executors import SerialExecutor, choose_executor, train_in_worker, worker_threads
 from fastact.experiments.sweep import Target, build_configs, parse_values, targets
+from fastact.nn.memory import MemoryBudgetError
 from fastact.training import train
+from fastact.training.memory import check_runs
 
 
 def add_arguments(parser) -> None:
@@ -36,6 +38,7 @@ def add_arguments(parser) -> None:
                         help="1 = points one after another with all threads (default); N = N worker "
                              "processes; auto = processes only for small networks (fastact.experiments.executors)")
     add_run_arguments(parser, sweep=True)
+    add_resource_arguments(parser)
 
 
 def run_cli(args, console=None) -> int:
@@ -46,8 +49,10 @@ def run_cli(args, console=None) -> int:
     bases = configs_from_args(args, acts=[target.act] if target.act else None)
     configs = build_configs(target, values, bases)
     executor = choose_executor(configs, args.workers)
+    _check_memory(target, configs)  # every point, before the data is downloaded or loaded (named datasets)
     threads = _threads.set_num_threads(args.threads)
     ds = load_data(configs[0])
+    _check_memory(target, configs, ds)
     header(console, ds, threads)
     serial = isinstance(executor, SerialExecutor)
     say(console, f"sweep {target.name} over {', '.join(f'{v:g}' for v in values)}: {len(configs)} runs, "
@@ -73,7 +78,17 @@ def run_cli(args, console=None) -> int:
         say(console, "\n[yellow]interrupted[/yellow]: finished points are saved")
         return EXIT_INTERRUPTED
     print_sweep(console, results, target, args.quiet)
-    return EXIT_FAILED if any(r.status == "failed" for r in results) else 0
+    return exit_code(results)
+
+
+def _check_memory(target: Target, configs, ds=None) -> None:
+    """`check_runs`; when the swept values set the layers (depth, width), the refusal names ``--values``."""
+    try:
+        check_runs(configs, ds)
+    except MemoryBudgetError as exc:
+        if exc.field == "hidden" and target.name in ("depth", "width"):
+            raise MemoryBudgetError("values", target.value_of({"hidden": list(exc.value)}), exc.rule) from None
+        raise
 
 
 def setting_of(target: Target) -> str:

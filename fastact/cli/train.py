@@ -12,11 +12,11 @@ import sys
 
 from rich.console import Console
 
-from fastact.cli.options import add_run_arguments, configs_from_args
+from fastact.cli.options import add_resource_arguments, add_run_arguments, configs_from_args
 from fastact.cli.output import (
-    EXIT_FAILED,
     EXIT_INTERRUPTED,
     ConsoleCallbacks,
+    exit_code,
     header,
     load_data,
     make_console,
@@ -25,18 +25,22 @@ from fastact.cli.output import (
 )
 from fastact.engine.threads import set_num_threads
 from fastact.training import train_many
+from fastact.training.memory import check_runs
 
 
 def add_arguments(p) -> None:
     add_run_arguments(p)
+    add_resource_arguments(p)
 
 
 def run_cli(args, console: Console | None = None) -> int:
     """Run ``fastact train``; bad input raises (the dispatcher prints one line, exit 2)."""
     console = console or make_console()
     configs = configs_from_args(args)
+    check_runs(configs)  # a named dataset's shape is known: refuse before downloading or loading it
     threads = set_num_threads(args.threads)
     ds = load_data(configs[0])
+    check_runs(configs, ds)
     header(console, ds, threads)
     results = []
 
@@ -53,7 +57,7 @@ def run_cli(args, console: Console | None = None) -> int:
             print_results(console, results, quiet=True)
         return EXIT_INTERRUPTED
     print_results(console, results, args.quiet)
-    return EXIT_FAILED if any(r.status == "failed" for r in results) else 0
+    return exit_code(results)
 
 
 def main(argv=None) -> int:

@@ -54,6 +54,7 @@ from fastact.data.errors import DatasetError, DownloadError
 from fastact.data.idx import scan_idx
 from fastact.data.registry import DatasetSpec
 from fastact.data.transport import Deadline, open_url, resolve_host
+from fastact.fsio import file_mode
 from fastact.resources import format_bytes
 
 try:
@@ -207,6 +208,7 @@ def _download_verified(spec: DatasetSpec, url: str, target: Path, timeout: float
         if total is not None and received != total:
             raise DatasetError(f"transfer cut off after {received} of {total} bytes")
         _verify(spec, tmp, target.name, digest)
+        os.chmod(tmp, file_mode())  # mkstemp's 0600 would outlive the rename
         os.replace(tmp, target)
     finally:
         out.close()

@@ -48,6 +48,7 @@ import numpy as np
 
 from fastact.data.errors import DatasetError, DatasetMemoryError, file_error
 from fastact.data.stream import CHUNK, GZIP_MAX_RATIO, PayloadStream
+from fastact.fsio import file_mode
 from fastact.resources import array_bytes, check_allocation, format_bytes, out_of_memory
 
 #: IDX dtype code -> big-endian NumPy dtype
@@ -246,6 +247,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, file_mode())  # mkstemp's 0600 would outlive the rename
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -28,6 +28,10 @@ from fastact.engine import threads as _threads
 from fastact.errors import SettingsError
 from fastact.training import TrainConfig, data_key, load_for, train
 
+#: the most worker processes per core: runs are CPU-bound, so more only compete for the cores, and the cap
+#: keeps a typo (``--workers 100000``) from spawning a process per sweep point
+WORKERS_PER_CORE = 4
+
 
 class Executor(Protocol):
     def map(self, fn: Callable, items) -> Iterator: ...
@@ -69,8 +73,9 @@ def choose_executor(configs: list[TrainConfig], workers="1") -> Executor:
             n = int(workers)
         except (TypeError, ValueError):
             n = 0
-        if n < 1:
-            raise SettingsError("workers", workers, "a positive integer or 'auto'")
+        top = WORKERS_PER_CORE * cores
+        if not 1 <= n <= top:
+            raise SettingsError("workers", workers, f"an integer in 1..{top} ({WORKERS_PER_CORE} per core) or 'auto'")
     return SerialExecutor() if n == 1 else ProcessExecutor(n)
 
 

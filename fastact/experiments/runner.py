@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import math
 import os
 import threading
@@ -43,8 +42,9 @@ from fastact.experiments.metrics import data_identity
 from fastact.experiments.spec import Point, StudySpec
 from fastact.experiments.tables import write_runs_csv
 from fastact.experiments.tasks import SerialExecutor, StudyExecutor, Task
-from fastact.training import Callbacks, RunResult
+from fastact.training import Callbacks, RunResult, runfiles
 from fastact.training import runs as saved
+from fastact.training.runfiles import MalformedRun
 
 SPEC, STATE, RESULTS, LOCK, RUNS = "spec.toml", "study.json", "results.csv", "study.lock", "runs"
 DONE = ("completed", "diverged")
@@ -70,6 +70,8 @@ class StudyRun:
     started: float = field(default_factory=time.monotonic)
     data: str | None = None
     dataset_name: str | None = None
+    #: one line per point whose run folder is malformed (`fastact.training.runfiles`): it runs again
+    skipped: list[str] = field(default_factory=list)
 
     def count(self, *statuses) -> int:
         return sum(1 for p in self.points if self.status[p.key] in statuses)
@@ -117,24 +119,37 @@ class StudyEvents(Callbacks):
 
 
 def read_state(out) -> dict | None:
+    """``study.json`` (None when missing or malformed: it is rewritten from the run folders)."""
     p = Path(out) / STATE
     try:
-        return json.loads(p.read_text())
-    except (OSError, ValueError):
+        return runfiles.read_json(p) if p.is_file() else None
+    except MalformedRun:
         return None
 
 
-def point_states(out, points: list[Point]) -> dict[str, str]:
-    """key -> status from the run directories (``pending`` where there is none)."""
+def point_states(out, points: list[Point], skipped: list[str] | None = None) -> dict[str, str]:
+    """key -> status from the run directories (``pending`` where there is none, or where its summary
+    is malformed: then one line naming the file is added to ``skipped``)."""
     root = Path(out) / RUNS
     states = {}
     for p in points:
         try:
-            s = json.loads((root / p.key / saved.SUMMARY).read_text())
-            states[p.key] = s.get("status", "interrupted")
-        except (OSError, ValueError):
-            states[p.key] = "pending"
+            s = _read_summary(root / p.key / saved.SUMMARY)
+        except MalformedRun as exc:
+            if skipped is not None:
+                skipped.append(str(exc))
+            s = None
+        states[p.key] = "pending" if s is None else s.get("status", "interrupted")
     return states
+
+
+def _read_summary(path: Path) -> dict | None:
+    """A run's checked summary, None when it has none (raises `MalformedRun` for a malformed one)."""
+    if not path.is_file():
+        return None
+    summary = runfiles.read_json(path)
+    runfiles.check_summary(path, summary)
+    return summary
 
 
 @contextlib.contextmanager
@@ -170,7 +185,8 @@ def open_study(spec: StudySpec, out, dataset=None, dataset_name: str | None = No
     out = Path(out)
     name = resolved_name(dataset) if dataset is not None else dataset_name
     points = spec.points(name, **(machine or {}))
-    run = StudyRun(spec, out, points, point_states(out, points))
+    skipped: list[str] = []
+    run = StudyRun(spec, out, points, point_states(out, points, skipped), skipped=skipped)
     run.dataset_name = name
     if dataset is not None:
         run.n_train, run.input_dim, run.n_classes = len(dataset.y_train), dataset.input_dim, dataset.n_classes
@@ -185,8 +201,8 @@ def open_study(spec: StudySpec, out, dataset=None, dataset_name: str | None = No
 
 def _summary(out: Path, key: str) -> dict:
     try:
-        return json.loads((out / RUNS / key / saved.SUMMARY).read_text())
-    except (OSError, ValueError):
+        return _read_summary(out / RUNS / key / saved.SUMMARY) or {}
+    except MalformedRun:
         return {}
 
 
@@ -290,7 +306,11 @@ def load_runs(run: StudyRun) -> dict[str, dict]:
     for p in run.points:
         d = run.dir / RUNS / p.key
         if (d / saved.SUMMARY).is_file():
-            out[p.key] = saved.load_run(d)
+            try:
+                out[p.key] = saved.load_run(d)
+            except MalformedRun as exc:  # left out of the results, named once in run.skipped
+                if str(exc) not in run.skipped:
+                    run.skipped.append(str(exc))
     return out
 
 

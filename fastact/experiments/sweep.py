@@ -19,10 +19,13 @@ from typing import Callable
 
 from fastact import activations
 from fastact.errors import SettingsError
+from fastact.nn.memory import MAX_LAYERS
 from fastact.training import TrainConfig
 
 #: the most points one values expression may expand to (``0:1:1e-12`` is refused, not allocated)
 MAX_VALUES = 10_000
+#: the most runs one sweep builds (points x seeds x activations), checked before any is built
+MAX_RUNS = 100_000
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ def targets() -> dict[str, Target]:
     """Every sweepable setting by the name ``fastact sweep`` takes."""
     out = {
         "leaky-slope": _param_target("leaky-slope", "leaky_relu", "negative_slope", "0:1:0.1"),
-        "depth": Target("depth", lambda c, v: replace(c, hidden=(c.hidden[0],) * _count(v, "depth")),
+        "depth": Target("depth", lambda c, v: replace(c, hidden=(c.hidden[0],) * _count(v, "depth", MAX_LAYERS - 1)),
                         lambda d: float(len(d["hidden"])), example="1 2 3 4 5", title="hidden layers"),
         "width": Target("width", lambda c, v: replace(c, hidden=(_count(v, "width"),)),
                         lambda d: float(d["hidden"][0]), example="64 128 256 512", title="hidden width"),
@@ -62,9 +65,9 @@ def targets() -> dict[str, Target]:
     return out
 
 
-def _count(v: float, name: str) -> int:
-    if v != int(v) or v < 1:
-        raise SettingsError("values", v, f"positive integers for {name}")
+def _count(v: float, name: str, top: int | None = None) -> int:
+    if v != int(v) or v < 1 or (top is not None and v > top):
+        raise SettingsError("values", v, f"integers in 1..{top} for {name}" if top else f"positive integers for {name}")
     return int(v)
 
 
@@ -109,6 +112,9 @@ def build_configs(target: Target, values: list[float], bases: list[TrainConfig])
     """One config per (base, value); a parameter sweep fixes the activation its parameter belongs to."""
     if target.act is not None:
         bases = list({(b.seed,): replace(b, act=target.act) for b in bases}.values())
+    if len(bases) * len(values) > MAX_RUNS:
+        raise SettingsError("values", f"{len(values):,} values", f"at most {MAX_RUNS:,} runs with the other settings "
+                            f"(this sweep has {len(values):,} values x {len(bases):,} seeds and activations)")
     configs = [target.apply(b, v) for b in bases for v in values]
     for c in configs:
         c.validate()

@@ -8,6 +8,8 @@ the training loop allocates nothing per batch. The arithmetic lives in
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from fastact import activations
@@ -16,6 +18,7 @@ from fastact.engine.rng import stream_key
 from fastact.engine.threads import max_threads, pin_kernel_blas
 from fastact.errors import SettingsError
 from fastact.nn.init import for_activation, initialize
+from fastact.nn.memory import check_memory, estimate_memory
 from fastact.nn.optim import Parameter
 
 #: the dtypes the kernels compute in, by the names users type
@@ -65,6 +68,10 @@ class Dense:
         n_in, n_out = check_positive_int("n_in", n_in), check_positive_int("n_out", n_out)
         if prelu not in PRELU_MODES:
             raise SettingsError("prelu", prelu, f"one of {', '.join(PRELU_MODES)}")
+        # Refused before the weights are drawn: a layer of 10**6 x 10**6 never reaches NumPy.
+        dt = resolve_dtype(dtype)
+        check_memory(estimate_memory([n_in, n_out], dtype=dt), f"a Dense layer {n_in} -> {n_out} {np.dtype(dt).name}",
+                     "shape", (n_in, n_out), "use a smaller layer")
         self.act = activations.get(act)
         pin_kernel_blas()  # one BLAS thread per kernel tile, whatever the entry point (see engine.threads)
         self._forward, self._backward = dense.kernels_for(self.act)
@@ -111,6 +118,10 @@ class Dense:
     def _reserve(self, batch: int) -> None:
         if batch <= self._capacity:
             return
+        est = estimate_memory([self.n_in, self.n_out], batch, self.dtype)
+        check_memory(replace(est, weights=0, gradients=0, transient=0, overhead=0),
+                     f"the workspace of a Dense layer {self.n_in} -> {self.n_out} at batch {batch}", "batch", batch,
+                     "use a smaller batch")
         n, k, dt = self.n_out, self.n_in, self.dtype
         self._z = np.empty((batch, n), dt)
         self._y = np.empty((batch, n), dt)
@@ -132,10 +143,10 @@ class Dense:
             raise ValueError(f"expected input of shape (batch, {self.n_in}). Received: shape={x.shape}")
         if x.dtype != self.dtype:
             raise ValueError(f"expected {np.dtype(self.dtype).name} input. Received: dtype={x.dtype}")
+        batch = x.shape[0]
+        self._reserve(max(batch, 1))  # before any copy: the budget check comes first
         if not x.flags.c_contiguous:
             x = np.ascontiguousarray(x)
-        batch = x.shape[0]
-        self._reserve(max(batch, 1))
         self._sync_alpha()
         z, y = self._z[:batch], self._y[:batch]
         self._key = np.uint64(stream_key(self.seed, step, self.index))

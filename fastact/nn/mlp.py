@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +18,11 @@ import numpy as np
 from fastact import activations
 from fastact.engine.loss import softmax_xent
 from fastact.errors import SettingsError
-from fastact.nn.dense import Dense, resolve_dtype
+from fastact.nn import modelfile
+from fastact.nn.dense import PRELU_MODES, Dense, resolve_dtype
+from fastact.nn.memory import MAX_LAYERS, check_memory, describe_network, estimate_memory
 from fastact.nn.optim import SGD, Adam, Optimizer, Parameter
+from fastact.resources import check_allocation
 
 
 class MLP:
@@ -41,20 +45,12 @@ class MLP:
     """
 
     def __init__(self, sizes, act="relu", dtype="float32", seed=0, prelu="unit", initializer=None, **act_params):
-        sizes = list(sizes)
-        if len(sizes) < 2:
-            raise SettingsError("sizes", sizes, "an input and an output width (at least two sizes)")
-        for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-                raise SettingsError("sizes", sizes, "positive integers (every layer width)")
-        self.sizes = [int(s) for s in sizes]
-        self.act = activations.get(act).name
-        self.act_params = activations.get(act).resolve(**act_params)
-        self.dtype = resolve_dtype(dtype)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-            raise SettingsError("seed", seed, "an integer in [0, 2**63)")
-        self.seed = int(seed)
-        self.prelu = prelu
+        self.sizes, self.act, self.act_params, self.dtype, self.seed, self.prelu = _checked(
+            sizes, act, dtype, seed, prelu, act_params)
+        sizes = self.sizes
+        # Refused before the first layer is allocated (a config declaring a huge layer never reaches NumPy).
+        check_memory(estimate_memory(sizes, dtype=self.dtype, act=self.act, prelu=prelu),
+                     describe_network(sizes, self.dtype), "sizes", sizes, "use fewer or narrower layers")
         rng = np.random.default_rng(self.seed)
         n_hidden = len(sizes) - 2
         self.layers = [
@@ -66,6 +62,7 @@ class MLP:
         # Built once: the arrays are fixed for the model's life (load() writes into them).
         self._params = [p for layer in self.layers for p in layer.parameters()]
         self._cap = 0
+        self._checked_batch = 0
 
     @property
     def n_classes(self) -> int:
@@ -97,11 +94,21 @@ class MLP:
     def _check_input(self, x, labels=None):
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise ValueError(f"expected x of shape (batch, {self.sizes[0]}). Received: shape={x.shape}")
+        if x.shape[0] > self._checked_batch:
+            self._check_batch(x.shape[0])
         if x.dtype != self.dtype:
             x = np.ascontiguousarray(x, self.dtype)
         if labels is not None:
             self._check_labels(labels, x.shape[0])
         return x
+
+    def _check_batch(self, n: int) -> None:
+        """Refuse a batch whose workspace (every layer's buffers grow to it) would exceed the budget."""
+        est = estimate_memory(self.sizes, n, self.dtype, act=self.act, prelu=self.prelu)
+        check_memory(replace(est, weights=0, gradients=0, transient=0, overhead=0),
+                     f"the workspace of {describe_network(self.sizes, self.dtype)} at batch {n}", "batch", n,
+                     "use a smaller batch")
+        self._checked_batch = n
 
     def _check_labels(self, labels, n):
         # The loss kernel indexes logits[i, label] unchecked: reject what it cannot index.
@@ -220,20 +227,66 @@ class MLP:
 
     @classmethod
     def load(cls, path) -> "MLP":
-        """Rebuild a model written by `save` (which, like np.savez, adds ``.npz`` if missing)."""
+        """Rebuild a model written by `save` (which, like np.savez, adds ``.npz`` if missing).
+
+        Every array's presence, shape and dtype is checked against the file's config, and the
+        config against `MLP`'s own rules and the memory budget, before anything is built
+        (`fastact.nn.modelfile`).
+
+        Raises:
+            FileNotFoundError: no such file.
+            fastact.nn.modelfile.ModelFileError: not a fastact model file, or one that does not
+                hold what its config declares (a `ModelMemoryError` when it would not fit the
+                memory budget); one line naming the file.
+        """
         path = Path(path)
         if not path.exists() and path.suffix != ".npz" and path.with_name(path.name + ".npz").exists():
             path = path.with_name(path.name + ".npz")
-        with np.load(path, allow_pickle=False) as f:
-            cfg = json.loads(str(f["config"]))
-            model = cls(cfg["sizes"], cfg["act"], cfg["dtype"], cfg["seed"], cfg.get("prelu", "unit"),
-                        **cfg["act_params"])
+        with modelfile.ModelArchive(path) as f:
+            cfg = f.config
+            try:
+                sizes, act, act_params, dtype, seed, prelu = _checked(
+                    cfg["sizes"], cfg["act"], cfg["dtype"], cfg["seed"], cfg.get("prelu", "unit"), cfg["act_params"])
+            except SettingsError as exc:
+                raise f.settings_error(exc) from None
+            est = estimate_memory(sizes, dtype=dtype, act=act, prelu=prelu)
+            check_allocation(f"{describe_network(sizes, dtype)} declared by its config ({est.describe()})",
+                             est.total, setting=str(path), error=modelfile.ModelMemoryError)
+            learnable = activations.get(act).learnable is not None
+            f.check(modelfile.expected_arrays(sizes, dtype, learnable, prelu))
+            model = cls(sizes, act, dtype, seed, prelu, **act_params)
             for i, layer in enumerate(model.layers):
-                layer.w[...] = f[f"w{i}"]
-                layer.b[...] = f[f"b{i}"]
+                f.read_into(f"w{i}", layer.w)
+                f.read_into(f"b{i}", layer.b)
                 if layer.alpha is not None:
-                    layer.alpha[...] = f[f"alpha{i}"]
+                    f.read_into(f"alpha{i}", layer.alpha)
         return model
+
+
+def _checked(sizes, act, dtype, seed, prelu, act_params: dict):
+    """`MLP`'s arguments checked (`SettingsError` naming the first bad one) and normalised, nothing built."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise SettingsError("sizes", sizes, "a list of layer widths")
+    sizes = list(sizes)
+    if not 2 <= len(sizes) <= MAX_LAYERS + 1:
+        raise SettingsError("sizes", _short(sizes), f"an input and an output width (at least two sizes), "
+                            f"at most {MAX_LAYERS + 1}")
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
+            raise SettingsError("sizes", _short(sizes), "positive integers (every layer width)")
+    act_entry = activations.get(act)
+    params = act_entry.resolve(**act_params)
+    dtype = resolve_dtype(dtype)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise SettingsError("seed", seed, "an integer in [0, 2**63)")
+    if prelu not in PRELU_MODES:
+        raise SettingsError("prelu", prelu, f"one of {', '.join(PRELU_MODES)}")
+    return [int(s) for s in sizes], act_entry.name, params, dtype, int(seed), prelu
+
+
+def _short(sizes: list):
+    """``sizes`` as shown in a message: a long list is cut (a hostile file may declare thousands)."""
+    return sizes if len(sizes) <= 12 else [*sizes[:5], "...", *sizes[-5:]]
 
 
 def _check_batch_size(batch_size) -> None:

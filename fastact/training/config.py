@@ -23,6 +23,7 @@ from fastact import activations
 from fastact.engine import threads as _threads
 from fastact.errors import SettingsError
 from fastact.nn import DTYPES, OPTIMIZERS, PRELU_MODES
+from fastact.nn.memory import MAX_LAYERS
 
 #: the largest float32 (a setting beyond it cannot be represented in a float32 run)
 _F32_MAX = float(np.finfo(np.float32).max)
@@ -31,6 +32,11 @@ SEED_LIMIT = 2**63
 MONITORS = ("val_accuracy", "val_loss")
 #: the most seeds one command or form repeats a configuration with
 MAX_SEEDS = 1000
+#: the most epochs of one run (summary.json holds the whole history and is rewritten every epoch)
+MAX_EPOCHS = 100_000
+#: the largest batch: more rows than any dataset the memory budget lets one hold (a batch longer
+#: than the training rows is clipped to them anyway)
+MAX_BATCH = 1 << 24
 
 
 def _is_int(v) -> bool:
@@ -39,6 +45,13 @@ def _is_int(v) -> bool:
 
 def _is_num(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+_F32_RULE = "within float32's range (|x| <= 3.4e38)"
+
+
+def _beyond_f32(v) -> bool:
+    return _is_num(v) and abs(v) > _F32_MAX
 
 
 def check_seeds(n) -> int:
@@ -108,16 +121,23 @@ class TrainConfig:
         hidden = self.hidden if isinstance(self.hidden, (tuple, list)) else ()
         need(bool(hidden) and all(_is_int(h) and h >= 1 for h in hidden), "hidden",
              "one or more positive integers (layer widths)")
-        need(_is_int(self.epochs) and self.epochs >= 1, "epochs", "a positive integer")
-        need(_is_int(self.batch_size) and self.batch_size >= 1, "batch_size", "a positive integer")
-        need(_is_num(self.lr) and 0 < self.lr <= _F32_MAX, "lr", "a positive number")
+        need(len(hidden) <= MAX_LAYERS - 1, "hidden", f"at most {MAX_LAYERS - 1} layer widths")
+        need(_is_int(self.epochs) and 1 <= self.epochs <= MAX_EPOCHS, "epochs",
+             "a positive integer" if not _is_int(self.epochs) or self.epochs < 1
+             else f"an integer in 1..{MAX_EPOCHS:,}")
+        need(_is_int(self.batch_size) and 1 <= self.batch_size <= MAX_BATCH, "batch_size",
+             "a positive integer" if not _is_int(self.batch_size) or self.batch_size < 1
+             else f"an integer in 1..{MAX_BATCH:,}")
+        need(_is_num(self.lr) and 0 < self.lr <= _F32_MAX, "lr",
+             _F32_RULE if _beyond_f32(self.lr) else "a positive number")
         optimizer = self.optimizer.lower() if isinstance(self.optimizer, str) else None
         need(optimizer in OPTIMIZERS, "optimizer", f"one of {', '.join(OPTIMIZERS)}")
         need(_is_num(self.momentum) and 0 <= self.momentum < 1, "momentum", "in [0, 1)")
         need(not self.nesterov or (optimizer == "sgd" and _is_num(self.momentum) and self.momentum > 0),
              "nesterov", "used with {optimizer} sgd and {momentum} > 0",
              {"optimizer": ("optimizer", self.optimizer), "momentum": ("momentum", self.momentum)})
-        need(_is_num(self.weight_decay) and 0 <= self.weight_decay <= _F32_MAX, "weight_decay", "a number >= 0")
+        need(_is_num(self.weight_decay) and 0 <= self.weight_decay <= _F32_MAX, "weight_decay",
+             _F32_RULE if _beyond_f32(self.weight_decay) else "a number >= 0")
         need(_is_int(self.seed) and 0 <= self.seed < SEED_LIMIT, "seed", "an integer in [0, 2**63)")
         need(_is_num(self.val_split) and 0 <= self.val_split < 1, "val_split", "in [0, 1)")
         top = _threads.max_threads()
@@ -158,7 +178,7 @@ class TrainConfig:
             return [exc]
         if self.dtype == "float32":
             big = [k for k, v in params.items() if abs(v) > _F32_MAX]
-            return [SettingsError(f"{act.name}.{k}", params[k], "within float32's range (|x| <= 3.4e38)")
+            return [SettingsError(f"{act.name}.{k}", params[k], _F32_RULE)
                     for k in big]
         return []
 

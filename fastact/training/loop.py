@@ -28,13 +28,14 @@ import time
 
 import numpy as np
 
-from fastact import activations
+from fastact import activations, fsio
 from fastact.data import load_dataset, load_npz
 from fastact.engine import threads as _threads
 from fastact.engine.blas import backend_info, backend_name
 from fastact.nn import MLP, optim, warm_up
 from fastact.training import runs
 from fastact.training.config import TrainConfig
+from fastact.training.memory import check_runs
 from fastact.training.prefetch import Prefetcher
 from fastact.training.records import Callbacks, EpochRecord, RunResult
 from fastact.training.stopping import BestEpoch
@@ -65,7 +66,8 @@ def train(config: TrainConfig, dataset=None, callbacks: Callbacks | None = None,
     """Train one MLP as ``config`` says and return its history and test metrics.
 
     Args:
-        config: the run's settings (validated here: `fastact.errors.SettingsError` names the field).
+        config: the run's settings (validated here: `fastact.errors.SettingsError` names the field;
+            `fastact.nn.MemoryBudgetError` when the run would not fit the memory budget).
         dataset: a loaded `fastact.data.Dataset`; else loaded from ``config``.
         callbacks: progress hooks, called in this thread.
         cancel: checked before every batch; once set the run ends as ``"cancelled"``.
@@ -80,15 +82,20 @@ def train(config: TrainConfig, dataset=None, callbacks: Callbacks | None = None,
     config.validate()
     cb = callbacks or Callbacks()
     ds = dataset if dataset is not None else load_for(config)
+    check_runs([config], ds)  # before the run directory exists: a refusal writes nothing
     start = time.perf_counter()
     n_threads = _threads.set_num_threads(config.threads)  # per calling thread in Numba
     run_id = runs.make_run_id(activations.get(config.act).name, config.seed)
-    writer = runs.RunWriter(config.out, run_id) if config.out is not None else None
-    if writer is not None:
-        run_id = writer.dir.name
+    writer, failure = None, ""
+    try:
+        writer = runs.RunWriter(config.out, run_id) if config.out is not None else None
+    except OSError as exc:
+        failure = f"could not create the run directory: {fsio.describe(exc)}"
     result = RunResult(config, run_id, str(writer.dir) if writer else None, [], None, None,
                        "completed", "", ds.name)
     try:
+        if failure:
+            raise _Stop("failed", failure)
         _run(config, ds, cb, cancel, writer, result, n_threads, keep_weights)
     except _Stop as stop:
         result.status, result.message = stop.status, stop.message
@@ -97,6 +104,8 @@ def train(config: TrainConfig, dataset=None, callbacks: Callbacks | None = None,
         result.message = f"interrupted (Ctrl-C) after {len(result.history)} of {config.epochs} epochs"
         _finish(result, writer, cb, start)
         raise
+    except OSError as exc:  # a file of the run could not be written (full disk, read-only, quota)
+        result.status, result.message = "failed", f"could not write {fsio.describe(exc)}"
     except Exception as exc:  # noqa: BLE001 (reported in the result; train_many carries on)
         result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
     _finish(result, writer, cb, start)
@@ -108,8 +117,14 @@ def _finish(result: RunResult, writer, cb, start: float) -> None:
         result.message = f"{len(result.history)} epochs"
     result.seconds = time.perf_counter() - start
     if writer is not None:
-        writer.write_summary(runs.summarize(result))
+        try:
+            writer.write_summary(runs.summarize(result))
+        except OSError as exc:
+            writer.problems.append(f"{runs.SUMMARY} could not be updated ({fsio.describe(exc)}) and still "
+                                   f"shows the last state it could be written with")
         writer.close()
+        if writer.problems:
+            result.message = "; ".join([result.message, *writer.problems])
     cb.on_run_end(result)
 
 
@@ -162,6 +177,8 @@ def _run(config, ds, cb, cancel, writer, result, n_threads, keep_weights) -> Non
     try:
         for epoch in range(1, config.epochs + 1):
             record = _epoch(model, opt, config, x_train, ds.y_train, x_val, ds.y_val, epoch, n_batches, cb, cancel)
+            if writer is not None:
+                writer.append_epoch(record)  # first: an epoch that could not be written is not reported done
             result.history.append(record)
             improved, stop = rule.update(epoch, rule.value_of(record))
             if improved:
@@ -170,7 +187,6 @@ def _run(config, ds, cb, cancel, writer, result, n_threads, keep_weights) -> Non
                 result.stopped_epoch = epoch
                 result.message = f"stopped early at epoch {epoch} of {config.epochs}: {rule.reason()}"
             if writer is not None:
-                writer.append_epoch(record)
                 writer.write_summary({**runs.summarize(result), "status": "running"})
             cb.on_epoch_end(config, record)
             if stop:
@@ -178,7 +194,10 @@ def _run(config, ds, cb, cancel, writer, result, n_threads, keep_weights) -> Non
         result.test_loss, result.test_acc = model.evaluate(x_test, ds.y_test)
     except (_Stop, KeyboardInterrupt) as stop:
         if writer is not None and (isinstance(stop, KeyboardInterrupt) or stop.status == "cancelled"):
-            writer.save_model(model)  # the weights as they were when stopped; summary says so
+            try:
+                writer.save_model(model)  # the weights as they were when stopped; summary says so
+            except OSError as exc:  # the stop is what is reported; the lost model is noted in its message
+                writer.problems.append(f"the model could not be saved ({fsio.describe(exc)})")
         raise
     best_bytes = _best_weights(model, config, result, best_state, x_test, ds.y_test, writer, keep_weights)
     if writer is not None:
@@ -235,13 +254,14 @@ def train_many(configs, dataset=None, callbacks: Callbacks | None = None,
                cancel: threading.Event | None = None) -> list[RunResult]:
     """Train ``configs`` one after another; a diverged or failed run does not stop the others.
 
-    Every config is validated before the first run starts. Without ``dataset``
+    Every config is validated, and its memory checked, before the first run starts. Without ``dataset``
     each distinct `data_key` (dataset, data_dir, data_file, val_split, seed, dtype) is loaded once.
     Stops early (returning the results so far) once ``cancel`` is set.
     """
     configs = list(configs)
     for c in configs:
         c.validate()
+    check_runs(configs, dataset)  # every run's memory, before the first starts (or any data is downloaded)
     cache, out = {}, []
     for c in configs:
         if cancel is not None and cancel.is_set():

@@ -28,6 +28,7 @@ temporary directory renamed into place, so the run directory exists complete or 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -39,7 +40,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from fastact import fsio
 from fastact._version import __version__
+from fastact.training import runfiles
 from fastact.training.config import TrainConfig
 
 CONFIG, METRICS, SUMMARY, MODEL = "config.json", "metrics.jsonl", "summary.json", "model.npz"
@@ -82,50 +85,82 @@ def write_json(path: Path, data: dict) -> None:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w") as f:
+    def dump(f):
         json.dump(_clean(data), f, indent=2)
         f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+
+    with _naming(path):
+        fsio.atomic_write(path, dump, tmp=path.with_suffix(path.suffix + ".tmp"))
+
+
+@contextlib.contextmanager
+def _naming(path: Path):
+    """An OSError from writing ``path`` names it (a failed ``write``/``fsync`` carries no file name)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise
 
 
 class RunWriter:
-    """Creates ``root/run_id/`` and writes the files of one run as it goes."""
+    """Creates ``root/run_id/`` and writes the files of one run as it goes.
+
+    Every write is all or nothing: ``config.json``, ``summary.json`` and ``model.npz`` are
+    replaced atomically (the temporary file is removed when the write fails), and an epoch
+    line that cannot be written whole is cut off again, so after a failure (a full disk) the
+    files still hold the last complete epoch. Failures raise `OSError` naming the file.
+    """
 
     def __init__(self, root, run_id: str):
         self.dir = Path(root) / run_id
         self.dir.mkdir(parents=True, exist_ok=False)
-        self._metrics = open(self.dir / METRICS, "a")
+        try:
+            with _naming(self.dir / METRICS):
+                # Unbuffered: a line that failed to reach the disk must not sit in a buffer and be
+                # flushed (half) at close, after it was cut off again.
+                self._metrics = open(self.dir / METRICS, "ab", buffering=0)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.dir.rmdir()
+            raise
+        #: what could not be written after the run had failed or stopped (reported in its message)
+        self.problems: list[str] = []
 
     def write_config(self, data: dict) -> None:
         _write_json(self.dir / CONFIG, data)
 
     def append_epoch(self, record) -> None:
-        self._metrics.write(json.dumps(_clean(asdict(record))) + "\n")
-        self._metrics.flush()
-        os.fsync(self._metrics.fileno())
+        line = memoryview((json.dumps(_clean(asdict(record))) + "\n").encode())
+        start = os.fstat(self._metrics.fileno()).st_size
+        try:
+            with _naming(self.dir / METRICS):
+                while line:  # a raw write may take only part of it
+                    line = line[self._metrics.write(line):]
+                os.fsync(self._metrics.fileno())
+        except OSError:
+            # Drop the part of the line that reached the file (truncating needs no free space).
+            with contextlib.suppress(OSError):
+                os.truncate(self.dir / METRICS, start)
+            raise
 
     def write_summary(self, data: dict) -> None:
         _write_json(self.dir / SUMMARY, data)
 
     def save_model(self, model) -> None:
-        tmp = self.dir / "model.tmp.npz"
-        model.save(tmp)
-        os.replace(tmp, self.dir / MODEL)
+        with _naming(self.dir / MODEL):
+            fsio.atomic_write(self.dir / MODEL, model.save, binary=True, tmp=self.dir / "model.tmp.npz")
 
     def write_file(self, name: str, data: bytes) -> None:
-        """``name`` in the run directory, written to a temporary file and renamed (never half a file)."""
-        tmp = self.dir / (name + ".tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.dir / name)
+        """``name`` in the run directory, written to a temporary file and renamed (never half a file;
+        the temporary file is removed when the write fails)."""
+        with _naming(self.dir / name):
+            fsio.atomic_write(self.dir / name, lambda f: f.write(data), binary=True, tmp=self.dir / (name + ".tmp"))
 
     def close(self) -> None:
-        self._metrics.close()
+        with contextlib.suppress(OSError):  # unbuffered: nothing is lost if closing fails
+            self._metrics.close()
 
 
 def config_record(result) -> dict:
@@ -220,29 +255,32 @@ def _fsync_dir(path: Path) -> None:
 
 
 def read_metrics(path) -> list[dict]:
-    """Epoch records of ``metrics.jsonl``; an incomplete last line (a hard kill mid-write) is skipped."""
-    rows = []
-    with open(path) as f:
-        for line in f:
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-    return rows
+    """Epoch records of ``metrics.jsonl``; an incomplete last line (a hard kill mid-write) is skipped.
+
+    Raises:
+        fastact.training.runfiles.MalformedRun: any other line that is not an epoch record.
+    """
+    return runfiles.read_metrics(path)
 
 
 def load_run(run_dir) -> dict:
     """``{"id", "dir", "config", "summary", "history", "status"}`` of a saved run.
 
+    Every file is checked before it is used (`fastact.training.runfiles`).
+
     Raises:
         FileNotFoundError: ``run_dir`` holds neither ``config.json`` nor ``summary.json``.
+        fastact.training.runfiles.MalformedRun: a file that is not what fastact writes (one line
+            naming it): skip the run (`load_runs`).
     """
     d = Path(run_dir)
     cfg_path, sum_path, met_path = d / CONFIG, d / SUMMARY, d / METRICS
     if not cfg_path.is_file() and not sum_path.is_file():
         raise FileNotFoundError(f"not a run directory (no {CONFIG} or {SUMMARY}). Received: {run_dir}")
-    config = json.loads(cfg_path.read_text()) if cfg_path.is_file() else {}
-    summary = json.loads(sum_path.read_text()) if sum_path.is_file() else {}
+    config = runfiles.read_json(cfg_path) if cfg_path.is_file() else {}
+    runfiles.check_config(cfg_path, config)
+    summary = runfiles.read_json(sum_path) if sum_path.is_file() else {}
+    runfiles.check_summary(sum_path, summary)
     history = read_metrics(met_path) if met_path.is_file() else summary.get("history", [])
     status = summary.get("status", "interrupted")
     if status == "running":
@@ -251,6 +289,20 @@ def load_run(run_dir) -> dict:
     train_cfg = {k: v for k, v in config.items() if k in known} or summary.get("config") or {}
     return {"id": summary.get("run_id", d.name), "dir": str(d), "config": train_cfg, "meta": config,
             "summary": summary, "history": history, "status": status}
+
+
+def load_runs(dirs) -> tuple[list[dict], list[str]]:
+    """`load_run` of each of ``dirs``: the runs that could be read, and one line per run skipped
+    (``<file>: <what is wrong>``), for the reader to warn about and go on."""
+    loaded, skipped = [], []
+    for d in dirs:
+        try:
+            loaded.append(load_run(d))
+        except (runfiles.MalformedRun, FileNotFoundError) as exc:
+            skipped.append(str(exc))
+        except OSError as exc:  # the folder vanished or became unreadable while it was read
+            skipped.append(f"{d}: cannot be read ({exc.strerror or exc})")
+    return loaded, skipped
 
 
 def find_runs(paths) -> list[Path]:
@@ -279,4 +331,7 @@ def _partial(rel: Path) -> bool:
 
 def _started(run_dir: Path) -> tuple:
     f = run_dir / CONFIG if (run_dir / CONFIG).is_file() else run_dir / SUMMARY
-    return f.stat().st_mtime_ns, run_dir.name
+    try:
+        return f.stat().st_mtime_ns, run_dir.name
+    except OSError:  # removed while the root was searched: sorted first, then skipped when read
+        return 0, run_dir.name

@@ -94,6 +94,16 @@ def test_good_mirror_downloads_and_verifies(spec, server, tmp_path):
         assert (tmp_path / "d" / name).read_bytes() == data
 
 
+def test_downloaded_files_get_the_permissions_the_umask_gives(spec, server, tmp_path):
+    old = os.umask(0o022)
+    try:
+        dl.download_dataset(spec, tmp_path / "d", progress=False)
+    finally:
+        os.umask(old)
+    # tempfile.mkstemp creates 0600 files; the rename must not carry that over
+    assert {(tmp_path / "d" / f).stat().st_mode & 0o777 for f in spec.files.values()} == {0o644}
+
+
 @pytest.mark.parametrize("mode, reason", [("bad", "checksum mismatch"), ("cut", "cut off after"),
                                           ("cutnolen", "checksum mismatch"), ("missing", "HTTP 404")])
 def test_broken_mirror_leaves_nothing(spec, server, tmp_path, mode, reason):

@@ -222,3 +222,22 @@ def test_executors_are_registered_by_name_and_a_retried_point_still_exists_once(
     finally:
         del tasks.EXECUTORS["twice"]
     assert dirs(tmp_path) == sorted(p.key for p in run.points) and run.count("completed") == 12
+
+
+@pytest.mark.parametrize("damage, problem", [
+    ("{", "not valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"),
+    ("[]", "holds a JSON array, expected an object"),
+    ('{"status": 7}', "status is 7, expected a string"),
+])
+def test_a_malformed_run_folder_is_named_and_its_point_runs_again(tmp_path, spec, ds, damage, problem):
+    run_study(spec, tmp_path, Recording(ds), ds)
+    key = run_study(spec, tmp_path, Recording(ds), ds).points[0].key
+    summary = tmp_path / "runs" / key / "summary.json"
+    summary.write_text(damage)
+    assert analysis.load_study(tmp_path).run.skipped == [f"{summary}: {problem}"]  # readers skip it, named
+    again = Recording(ds)
+    run = run_study(spec, tmp_path, again, ds)
+    assert run.skipped == [f"{summary}: {problem}"]
+    assert len(again.asked[0]) == 1  # that point alone runs again
+    assert json.loads(summary.read_text())["status"] == "completed"
+    assert analysis.load_study(tmp_path).run.skipped == []

@@ -54,7 +54,7 @@ def test_build_configs_leaky_slope_and_depth():
         ("leaky_relu", 0, 0.0), ("leaky_relu", 0, 0.5), ("leaky_relu", 1, 0.0), ("leaky_relu", 1, 0.5)]
     cs = sweep.build_configs(sweep.targets()["depth"], [1, 3], bases[:1])
     assert [c.hidden for c in cs] == [(64,), (64, 64, 64)]
-    with pytest.raises(ValueError, match="values must be positive integers for depth. Received: values=1.5"):
+    with pytest.raises(ValueError, match="values must be integers in 1..999 for depth. Received: values=1.5"):
         sweep.build_configs(sweep.targets()["depth"], [1.5], bases)
     with pytest.raises(ValueError, match=r"leaky_relu.negative_slope must be >= 0"):
         sweep.build_configs(sweep.targets()["leaky-slope"], [-0.1], bases)
@@ -75,8 +75,11 @@ def test_choose_executor_rule():
     cores = executors._threads.max_threads()
     assert isinstance(chosen, executors.SerialExecutor) if cores == 1 else chosen.workers == min(cores, 8)
     assert executors.choose_executor(big, "3").workers == 3
-    with pytest.raises(ValueError, match="workers must be a positive integer or 'auto'. Received: workers='0'"):
-        executors.choose_executor(big, "0")
+    top = 4 * cores
+    for bad in ("0", str(top + 1)):
+        with pytest.raises(ValueError, match=rf"workers must be an integer in 1\.\.{top} \(4 per core\) or 'auto'. "
+                                             rf"Received: workers='{bad}'"):
+            executors.choose_executor(big, bad)
 
 
 run = run_cli
@@ -109,7 +112,7 @@ def test_depth_sweep_in_worker_processes(capsys, data_dir, tmp_path):
 @pytest.mark.parametrize("argv,message", [
     (["leaky-slope", "--values", "x"], "--values must be numbers"),
     (["leaky-slope", "--values", "-1"], "--negative-slope must be >= 0. Received: negative_slope=-1.0"),
-    (["depth", "--values", "0"], "--values must be positive integers for depth. Received: values=0.0"),
+    (["depth", "--values", "0"], "--values must be integers in 1..999 for depth. Received: values=0.0"),
     (["slope", "--values", "1"], "argument TARGET: invalid choice: 'slope'"),
     (["depth", "--values", "1", "--epochs", "0"], "--epochs must be a positive integer. Received: epochs=0"),
 ])

@@ -59,7 +59,8 @@ async def test_real_run_writes_results_and_runs_tab_replots(data, tmp_path):
         assert app.status["dataset"] == "custom"  # generated files match no known dataset: named by the trainer
         await pilot.press("5")
         runs = app.query_one("#runs-table")
-        assert runs.row_count == 2
+        # The rescan after the job runs in a worker thread: wait for its result, not for a time.
+        await wait_for(pilot, lambda: not app.query_one("RunsView").scanning and runs.row_count == 2)
         runs.focus()
         await pilot.press("enter")
         await pilot.pause()

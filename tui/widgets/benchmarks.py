@@ -56,12 +56,17 @@ class BenchView(Vertical):
     def start(self) -> None:
         if self.running:
             return
+        from fastact.benchmarks.budget import check_cases  # the benchmarks load on first use, not at start-up
+
         try:  # the command line's parsers: what `fastact bench --act ... --batch ...` accepts
             acts = list(dict.fromkeys(parse_list(self.query_one("#bench-acts", Input).value, act_words,
                                                  "activation")))
             batches = parse_list(self.query_one("#bench-batch", Input).value, positive_int, "batch size")
+            # A batch too large for the memory budget is refused here, before any case is built.
+            check_cases([(o, a, b, i) for o in OPS for a in acts for b in batches for i in ("fastact", "numpy")],
+                        (784, 512), "batch")
         except ValueError as exc:
-            self.app.notify(str(exc), severity="warning")
+            self.app.notify(str(exc), severity="warning", markup=False)
             self.query_one("#bench-label", Label).update(str(exc))
             return
         op = self.query_one("#bench-op", Select).value

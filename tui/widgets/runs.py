@@ -3,40 +3,41 @@
 Each run is labelled by what differs among the saved runs (``relu depth=3 seed=4``,
 `fastact.experiments.identity`), and every setting that differs is a column of its own. Select
 a row (enter or click) to add that run's curves to the plot; select it again to remove them.
-The directory is rescanned whenever a job ends, or with the Refresh button."""
+The directory is rescanned whenever a job ends, or with the Refresh button. The scan reads every
+run's files, so it runs in a worker thread and posts `RunsScanned`; a malformed run is skipped
+with a warning in the Log tab naming the file."""
 
 from __future__ import annotations
 
-from textual import on
+from rich.markup import escape
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Label
 
 from fastact.experiments import identity
 from fastact.training import runs as results
+from fastact_tui.messages import RunsScanned
 from fastact_tui.widgets.charts import SeriesPlot
 from fastact_tui.worker import fmt_pct
 
 
-def scan(root) -> list[dict]:
-    """Every readable run under ``root``, newest first (run ids start with a UTC timestamp)."""
+def scan(root) -> tuple[list[dict], list[str]]:
+    """Every readable run under ``root``, newest first (run ids start with a UTC timestamp), and one
+    line per run skipped (`fastact.training.runs.load_runs`)."""
     try:
         dirs = results.find_runs([root])
-    except FileNotFoundError:
-        return []
-    runs = []
-    for d in dirs:
-        try:
-            runs.append(results.load_run(d))
-        except (OSError, ValueError):
-            continue  # a half-written or foreign directory is skipped, not fatal
-    return sorted(runs, key=lambda r: r["id"], reverse=True)
+    except OSError:  # no results yet (or an unreadable root): nothing to show
+        return [], []
+    runs, skipped = results.load_runs(dirs)
+    return sorted(runs, key=lambda r: r["id"], reverse=True), skipped
 
 
 class RunsView(Horizontal):
     def __init__(self, root: str, **kw):
         super().__init__(**kw)
         self.root, self.runs, self.shown, self.varying = root, {}, [], []
+        self.scanning = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="runs-left"):
@@ -51,23 +52,45 @@ class RunsView(Horizontal):
 
     @on(Button.Pressed, "#runs-refresh")
     def rescan(self) -> None:
+        self.scanning = True
+        self._scan(self.root)
+
+    @work(thread=True, exclusive=True, group="runs-scan", exit_on_error=False)
+    def _scan(self, root) -> None:
+        try:
+            runs, skipped = scan(root)
+            by_id = {r["id"]: r for r in runs}
+            flats = {rid: identity.settings(r["config"]) for rid, r in by_id.items()}
+            varying = identity.varying_settings(list(flats.values()))
+        except Exception as exc:  # noqa: BLE001 (shown in the Log tab, never a traceback over the UI)
+            self.post_message(RunsScanned({}, [], f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(RunsScanned(by_id, skipped, flats=flats, varying=varying))
+
+    def on_runs_scanned(self, msg: RunsScanned) -> None:
+        self.scanning = False
+        for problem in msg.skipped:
+            self.app.log_event(f"Runs tab: skipped {problem}", "warning")
+        if msg.error:
+            self.app.log_event(f"Runs tab: {msg.error}", "error")
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        self.runs = {r["id"]: r for r in scan(self.root)}
-        flats = {rid: identity.settings(r["config"]) for rid, r in self.runs.items()}
-        self.varying = identity.varying_settings(list(flats.values()))
+        self.runs, flats, self.varying = msg.runs, msg.flats, msg.varying
         shown = [k for k in self.varying if k not in ("act", "seed")]
         table.add_columns("run", "label", "act", *shown, "seed", "epochs", "best val", "test acc", "status")
         for rid, r in self.runs.items():
             vals = [h["val_acc"] for h in r["history"] if h.get("val_acc") is not None]
             flat = flats[rid]
-            table.add_row(rid, self.label(rid), flat["act"], *(identity.fmt(flat[k]) if k in flat else "—"
-                                                               for k in shown),
-                          str(flat.get("seed", "?")), str(len(r["history"])), fmt_pct(max(vals) if vals else None),
-                          fmt_pct(r["summary"].get("test_acc")), r["status"], key=rid)
+            # Escaped: a DataTable parses markup in strings, and these come from files.
+            table.add_row(escape(rid), escape(self.label(rid)), escape(str(flat["act"])),
+                          *(escape(identity.fmt(flat[k])) if k in flat else "—" for k in shown),
+                          escape(str(flat.get("seed", "?"))), str(len(r["history"])),
+                          fmt_pct(max(vals) if vals else None), fmt_pct(r["summary"].get("test_acc")),
+                          escape(r["status"]), key=rid)
+        skipped = f" ({len(msg.skipped)} skipped: see Log)" if msg.skipped else ""
         self.query_one("#runs-root", Label).update(
-            f"{len(self.runs)} runs in {self.root}/ · enter: plot / unplot" if self.runs
-            else f"No saved runs in {self.root}/ yet")
+            f"{len(self.runs)} runs in {self.root}/{skipped} · enter: plot / unplot" if self.runs
+            else f"No saved runs in {self.root}/ yet{skipped}")
 
     def label(self, rid: str) -> str:
         """The run's label among the saved runs (seed included, so every run's is its own)."""

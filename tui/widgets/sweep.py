@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
-from fastact.errors import SettingsError
 from fastact.experiments.sweep import build_configs, parse_values, targets
+from fastact.nn.memory import MemoryBudgetError
+from fastact.training.memory import check_runs
 from fastact_tui import form
-from fastact_tui.messages import BatchProgress, JobDone, LogLine, RunFinished, RunsChanged
+from fastact_tui.messages import BatchProgress, JobDone, LogLine, RunFinished, RunsChanged, SweepPrepared
 from fastact_tui.widgets.charts import SeriesPlot
 from fastact_tui.widgets.fields import VALUES, FieldInput
 from fastact_tui.worker import fmt_pct, run_training
@@ -57,13 +58,30 @@ class SweepView(Vertical):
         self.query_one(SeriesPlot).xlabel = event.value
 
     def build(self):
-        """The sweep's configs and labels, exactly as `fastact sweep` builds them; raises ValueError."""
+        """The sweep's configs and labels, exactly as `fastact sweep` builds them; raises ValueError.
+
+        Blocking (up to `fastact.experiments.sweep.MAX_RUNS` configs, each validated): `start`
+        runs it in a worker thread."""
+        target, text, parsed = self._inputs()
+        return self._prepare_sweep(target, text, parsed)
+
+    def _inputs(self):
+        """What the sweep is built from, read from the widgets (in the UI thread)."""
         target = TARGETS[self.query_one("#sweep-kind", Select).value]
-        values = parse_values(self.query_one("#sweep-values", Input).value)
         parsed = self.app.query_one("TrainView").validate_form()
+        return target, self.query_one("#sweep-values", Input).value, parsed
+
+    def _prepare_sweep(self, target, text, parsed):
+        values = parse_values(text)
         if not parsed.ok:
             raise ValueError("the Train tab's settings have errors; fix them first")
         cfgs = build_configs(target, values, parsed.configs)
+        try:
+            check_runs(cfgs)  # a width or depth too large for memory, before anything is loaded
+        except MemoryBudgetError as exc:
+            if exc.field == "hidden" and target.name in ("depth", "width"):
+                raise MemoryBudgetError("values", target.value_of({"hidden": list(exc.value)}), exc.rule) from None
+            raise
         self.values = {form.config_key(c): target.value_of(c.to_dict()) for c in cfgs}
         many_acts, many_seeds = len({c.act for c in cfgs}) > 1, len({c.seed for c in cfgs}) > 1
         labels = [" ".join([*([c.act] if many_acts else []), f"{target.value_of(c.to_dict()):g}",
@@ -75,24 +93,36 @@ class SweepView(Vertical):
     def start(self) -> None:
         if self.running:
             return
+        self.running = True  # from now: no second start while the sweep is being built
+        self._buttons()
+        self.app.set_state(state="preparing")
+        self._prepare(*self._inputs())
+
+    @work(thread=True, exclusive=True, group="sweep-prepare", exit_on_error=False)
+    def _prepare(self, target, text, parsed) -> None:
         try:
-            cfgs, labels = self.build()
-        except SettingsError as exc:
-            self.query_one("#sweep-error", Static).update(str(exc))
-            self.app.notify(str(exc), severity="warning")
+            cfgs, labels = self._prepare_sweep(target, text, parsed)
+        except ValueError as exc:  # SettingsError, MemoryBudgetError: the library's one-line refusals
+            self.post_message(SweepPrepared([], [], str(exc)))
+        else:
+            self.post_message(SweepPrepared(cfgs, labels))
+
+    def on_sweep_prepared(self, msg: SweepPrepared) -> None:
+        if msg.error:
+            self.running = False
+            self._buttons()
+            self.app.set_state(state="idle")
+            self.query_one("#sweep-error", Static).update(msg.error)
+            self.app.notify(msg.error, severity="warning", markup=False)
             return
-        except ValueError as exc:
-            self.query_one("#sweep-error", Static).update(str(exc))
-            self.app.notify(str(exc), severity="warning")
-            return
+        cfgs, labels = msg.configs, msg.labels
         self.query_one("#sweep-error", Static).update("")
         self.labels = {form.config_key(c): lab for c, lab in zip(cfgs, labels)}
         plot = self.query_one(SeriesPlot)
         plot.clear_series()
         plot.replot()
         self.query_one(DataTable).clear()
-        self.cancel, self.running = threading.Event(), True
-        self._buttons()
+        self.cancel = threading.Event()
         self.app.set_state(state="sweeping")
         self.app.log_event(f"sweep: {len(cfgs)} runs over {', '.join(labels)}")
         self._sweep(self.app.trainer, cfgs, self.cancel)
