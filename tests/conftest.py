@@ -58,6 +58,34 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.nojit)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _formula_cache_dir(tmp_path_factory):
+    """Generated formula modules go to this session's temporary directory, not ~/.cache (also for the
+    CLI processes tests start, which inherit the environment)."""
+    import os
+
+    path = tmp_path_factory.getbasetemp() / "formulas"
+    old = os.environ.get("FASTACT_FORMULA_CACHE")
+    os.environ["FASTACT_FORMULA_CACHE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("FASTACT_FORMULA_CACHE", None)
+    else:
+        os.environ["FASTACT_FORMULA_CACHE"] = old
+
+
+@pytest.fixture(autouse=True)
+def _activation_table():
+    """Every test starts and ends with the same activation table: what one defines (a formula, a
+    ``--define``) is gone before the next, so lists generated from the table stay the built-ins'."""
+    from fastact import activations
+
+    saved = dict(activations.ACTIVATIONS)
+    yield
+    activations.ACTIVATIONS.clear()
+    activations.ACTIVATIONS.update(saved)
+
+
 @pytest.fixture(scope="session")
 def idx_data(tmp_path_factory):
     """Factory ``idx_data(n_train, n_test, shape=..., **kw) -> str``: a directory holding the four

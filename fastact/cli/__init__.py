@@ -55,12 +55,25 @@ def _version() -> str:
     return __version__
 
 
+#: the commands that take ``--define`` (their parsers depend on the activation table)
+DEFINES = ("train", "sweep")
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     # Lazy: import only the module of the command given (`fastact report` never loads the
     # benchmark peers); a missing module only disables its own subcommand.
     command = next((a for a in argv if not a.startswith("-")), "")
-    parser = build_parser(command)
+    try:
+        if command in DEFINES:
+            # Two stages: `--define`s first, since the table decides which `--act` names and flags exist.
+            from fastact.cli.options import apply_defines, prescan_defines
+
+            apply_defines(prescan_defines(argv))
+        parser = build_parser(command)
+    except ValueError as exc:  # a bad --define, or a defined parameter's flag clashing with an option
+        print(f"fastact {command}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     sub = parser._subparsers._group_actions[0].choices[args.command]
     if getattr(args, "_missing", None):

@@ -5,6 +5,11 @@ Flags come from the library: the `TrainConfig` defaults, the choices in `fastact
 per activation parameter from the table (``--<option>``, `Activation.option`). A library
 `SettingsError` names a field (``batch_size``, ``rrelu.lower``); `flag_of` turns it into the
 flag users typed (``--batch-size``, ``--rrelu-lower``) so messages read in their words.
+
+``--define`` adds activations to the table, and the table decides which ``--act`` names and
+parameter flags exist, so a parser is built in two stages: `prescan_defines` reads only the
+``--define`` values of the command line and `apply_defines` defines them, then the full parser
+is built (`fastact.cli.main` and ``fastact-tui`` both do this).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import argparse
 
 from fastact import activations
 from fastact.errors import SettingsError
+from fastact.formula import SYNTAX, FormulaError, parse_definition
 from fastact.nn import DTYPES, OPTIMIZERS, PRELU_MODES
 from fastact.training import TrainConfig
 from fastact.training.config import check_seeds
@@ -67,10 +73,50 @@ def flatten(groups) -> list[str]:
     return out
 
 
+DEFINE_HELP = (f"define an activation from a formula in z (repeatable), then use it in --act: {SYNTAX}; "
+               "e.g. 'hswish = z * clip(z + 3, 0, 6) / 6' or 'swishb = z * sigmoid(beta * z); beta = 1.0 > 0 "
+               "learnable'. Formulas are parsed by a whitelisted grammar, never run as Python (docs/FORMULAS.md)")
+
+
+def add_define_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--define", action="append", default=[], metavar="DEFINITION", help=DEFINE_HELP)
+
+
+def prescan_defines(argv) -> list[str]:
+    """The ``--define`` values in ``argv`` (also ``--define=...`` and unambiguous prefixes, as argparse reads them)."""
+    p = argparse.ArgumentParser(add_help=False)
+    add_define_argument(p)
+    try:
+        known, _ = p.parse_known_args(list(argv))
+    except SystemExit:  # `--define` without a value: the full parser words the error
+        return []
+    return list(known.define)
+
+
+def apply_defines(texts) -> list[activations.Activation]:
+    """Define each ``--define`` text (the same definition again is a no-op).
+
+    Raises:
+        UsageError: a definition that does not parse or compile, one line starting ``--define:``.
+    """
+    out = []
+    for text in texts:
+        try:
+            out.append(activations.define(**parse_definition(text)))
+        except FormulaError as exc:
+            raise UsageError(f"--define: {str(exc).splitlines()[0]}") from None
+    return out
+
+
 def add_run_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
-    """The options of one or more training runs (``fastact train``; ``fastact sweep`` with ``sweep``)."""
+    """The options of one or more training runs (``fastact train``; ``fastact sweep`` with ``sweep``).
+
+    Raises:
+        UsageError: a defined activation's parameter flag would clash with an existing option.
+    """
     d = TrainConfig()
     acts = activations.names("every")
+    add_define_argument(p)
     p.add_argument("--act", nargs="+", type=act_list, default=[["relu"] if sweep else activations.names("seed")],
                    metavar="NAME",
                    help=f"activations, separated by spaces or commas: {', '.join(acts)}; 'all' = the seed's "
@@ -92,12 +138,16 @@ def add_run_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     p.add_argument("--data-dir", default=None, help="directory holding the four MNIST-format files")
     p.add_argument("--threads", type=int, default=None, help="kernel threads (default: all cores)")
     p.add_argument("--dtype", default=d.dtype, choices=list(DTYPES), help=f"(default: {d.dtype})")
-    p.add_argument("--prelu", default=d.prelu, choices=PRELU_MODES,
-                   help=f"learnable slopes per unit or shared (default: {d.prelu})")
+    p.add_argument("--prelu", "--learnable", dest="prelu", default=d.prelu, choices=PRELU_MODES,
+                   help="a learnable activation parameter (PReLU's slope, a defined activation's learnable one) "
+                        f"per unit or shared by the layer (default: {d.prelu})")
     for act in activations.ACTIVATIONS.values():
         for prm in act.params:
-            p.add_argument("--" + act.option(prm.name), dest=param_dest(act.name, prm.name), type=float,
-                           default=None, metavar="X",
+            flag = "--" + act.option(prm.name)
+            if flag in p._option_string_actions:
+                raise UsageError(f"--define: {act.name}'s parameter {prm.name} would be the flag {flag}, which "
+                                 f"{p.prog} already has; rename the parameter or the activation")
+            p.add_argument(flag, dest=param_dest(act.name, prm.name), type=float, default=None, metavar="X",
                            help=f"{act.name} {prm.name}, {prm.rule} (default: {prm.default:g}) {prm.help}")
     p.add_argument("--out", default=d.out, metavar="DIR", help=f"results root (default: {d.out})")
     p.add_argument("--no-save", action="store_true", help="write no files")
@@ -115,6 +165,7 @@ def configs_from_args(args, acts: list[str] | None = None) -> list[TrainConfig]:
         UsageError: a parameter flag for an activation that is not trained.
         SettingsError: a setting breaks a library rule (the caller words it as a flag).
     """
+    apply_defines(getattr(args, "define", None) or [])
     acts = act_names(args) if acts is None else acts
     check_seeds(args.seeds)
     given = {(a.name, p.name): getattr(args, param_dest(a.name, p.name), None)

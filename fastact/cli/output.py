@@ -49,8 +49,11 @@ class ConsoleCallbacks(Callbacks):
         if self.quiet:
             return
         where = f" -> {info['run_dir']}" if info["run_dir"] else ""
-        ready = info.get("compile_seconds")
-        kernels = f" (kernels ready in {ready:.1f}s)" if ready is not None else ""
+        ready, formula = info.get("compile_seconds"), info.get("formula_seconds")
+        kernels = f" (kernels ready in {ready:.1f}s" if ready is not None else ""
+        if kernels and formula is not None:
+            kernels += f"; formula derived and generated in {formula:.2f}s"
+        kernels += ")" if kernels else ""
         self.console.print(f"[bold]{self._label(config)}[/bold] seed {config.seed}{where}{kernels}")
         self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("loss {task.fields[loss]:.4f}"), TimeRemainingColumn(),
@@ -83,11 +86,13 @@ class ConsoleCallbacks(Callbacks):
             self.console.print(f"[yellow]{result.status}[/yellow]: {result.message}")
 
 
-def header(console: Console, ds, threads: int) -> None:
+def header(console: Console, ds, threads: int, configs=()) -> None:
     console.print(f"dataset: {ds.description}")
     console.print(f"         {len(ds.y_train):,} train / {len(ds.y_val):,} validation / {len(ds.y_test):,} test, "
                   f"{ds.input_dim} inputs, {ds.n_classes} classes")
     console.print(f"threads: {threads} ({threading_layer()}), BLAS: {backend_name()}")
+    for line in tables.definitions(c.to_dict() for c in configs):
+        console.print(f"defined: {line}", highlight=False, markup=False)
 
 
 def print_results(console: Console, results, quiet: bool, title: str = "Results") -> None:

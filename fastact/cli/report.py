@@ -33,6 +33,8 @@ def run_cli(args, console=None) -> int:
         raise UsageError(f"DIR holds no saved runs (no config.json or summary.json). Received: {' '.join(args.dirs)}")
     runs = [saved.load_run(d) for d in dirs]
     console.print(f"{len(runs)} run(s) from {', '.join(args.dirs)}")
+    for line in tables.definitions(r["config"] for r in runs):
+        console.print(f"defined: {line}", highlight=False, markup=False)
     if args.sweep:
         print_sweep(console, runs, known[args.sweep], quiet=args.no_charts)
     else:

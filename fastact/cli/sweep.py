@@ -44,7 +44,7 @@ def run_cli(args, console=None) -> int:
     executor = choose_executor(configs, args.workers)
     threads = _threads.set_num_threads(args.threads)
     ds = load_data(configs[0])
-    header(console, ds, threads)
+    header(console, ds, threads, configs)
     serial = isinstance(executor, SerialExecutor)
     console.print(f"sweep {target.name} over {', '.join(f'{v:g}' for v in values)}: {len(configs)} runs, "
                   f"{'serial' if serial else f'{executor.workers} processes'}")

@@ -36,7 +36,7 @@ def run_cli(args, console: Console | None = None) -> int:
     configs = configs_from_args(args)
     threads = set_num_threads(args.threads)
     ds = load_data(configs[0])
-    header(console, ds, threads)
+    header(console, ds, threads, configs)
     results = []
 
     class Collect(ConsoleCallbacks):

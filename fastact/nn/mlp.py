@@ -17,6 +17,7 @@ import numpy as np
 from fastact import activations
 from fastact.engine.loss import softmax_xent
 from fastact.errors import SettingsError
+from fastact.formula import FormulaError
 from fastact.nn.dense import Dense, resolve_dtype
 from fastact.nn.optim import SGD, Adam, Optimizer, Parameter
 
@@ -154,8 +155,13 @@ class MLP:
 
     # -- persistence -------------------------------------------------------------
     def config(self) -> dict:
-        return {"sizes": self.sizes, "act": self.act, "act_params": self.act_params,
-                "dtype": np.dtype(self.dtype).name, "seed": self.seed, "prelu": self.prelu}
+        """What `save` stores to rebuild the model; a defined activation's definition too (``define``)."""
+        cfg = {"sizes": self.sizes, "act": self.act, "act_params": self.act_params,
+               "dtype": np.dtype(self.dtype).name, "seed": self.seed, "prelu": self.prelu}
+        spec = activations.get(self.act).spec
+        if spec is not None:
+            cfg["define"] = spec
+        return cfg
 
     def save(self, path) -> None:
         """Write weights and config to an ``.npz`` file."""
@@ -175,6 +181,7 @@ class MLP:
             path = path.with_name(path.name + ".npz")
         with np.load(path, allow_pickle=False) as f:
             cfg = json.loads(str(f["config"]))
+            define_from(cfg, path)
             model = cls(cfg["sizes"], cfg["act"], cfg["dtype"], cfg["seed"], cfg.get("prelu", "unit"),
                         **cfg["act_params"])
             for i, layer in enumerate(model.layers):
@@ -183,6 +190,29 @@ class MLP:
                 if layer.alpha is not None:
                     layer.alpha[...] = f[f"alpha{i}"]
         return model
+
+
+def define_from(cfg: dict, path) -> None:
+    """Define the activation a model file's config carries (``define``), if any.
+
+    The formula goes through `fastact.activations.define` like any other: the whitelisted
+    grammar parses it and nothing in it is evaluated, so a model file cannot run code.
+
+    Raises:
+        ValueError: one line naming the file: not a definition, a formula that does not parse,
+            or a name this process defines differently.
+    """
+    spec = cfg.get("define")
+    if spec is None:
+        return
+    keys = ("name", "formula", "params", "learnable", "rules", "init")
+    if not isinstance(spec, dict) or set(spec) - set(keys) or spec.get("name") != cfg.get("act"):
+        raise ValueError(f"{path}: its config's 'define' is not the definition of its activation "
+                         f"{str(cfg.get('act'))[:40]!r} (expected keys {', '.join(keys)})")
+    try:
+        activations.define(**spec)
+    except (FormulaError, TypeError) as exc:
+        raise ValueError(f"{path}: its activation cannot be defined: {str(exc).splitlines()[0]}") from None
 
 
 def warm_up(act: str, dtype="float32", **act_params) -> float:

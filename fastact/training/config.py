@@ -22,6 +22,7 @@ import numpy as np
 from fastact import activations
 from fastact.engine import threads as _threads
 from fastact.errors import SettingsError
+from fastact.formula import FormulaError
 from fastact.nn import DTYPES, OPTIMIZERS, PRELU_MODES
 
 #: the largest float32 (a setting beyond it cannot be represented in a float32 run)
@@ -29,6 +30,16 @@ _F32_MAX = float(np.finfo(np.float32).max)
 SEED_LIMIT = 2**63
 #: the most seeds one command or form repeats a configuration with
 MAX_SEEDS = 1000
+
+
+def _key(act) -> str | None:
+    """``act`` as the table keys it (``"Leaky-ReLU"`` -> ``"leaky_relu"``)."""
+    return act.strip().lower().replace("-", "_") if isinstance(act, str) else None
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _is_int(v) -> bool:
@@ -52,6 +63,12 @@ class TrainConfig:
 
     ``act_params`` holds the activation's parameters by name (``{"negative_slope": 0.1}``);
     unset ones take the table's defaults. ``out=None`` writes no files.
+
+    ``define`` is the definition of ``act`` when it is a defined activation
+    (`fastact.activations.define`; its `Activation.spec`), so the config is self-contained: a
+    saved run, a worker process or a study rebuilds the activation from it. Left None it is
+    filled in from the table, and one naming another activation is replaced the same way (so
+    ``dataclasses.replace(config, act=...)`` stays consistent).
     """
 
     act: str = "relu"
@@ -72,6 +89,12 @@ class TrainConfig:
     act_params: dict = field(default_factory=dict)
     prelu: str = "unit"
     out: str | None = "runs"
+    define: dict | None = None
+
+    def __post_init__(self) -> None:
+        # From the table when unset or naming another activation; anything else is for `problems` to name.
+        if self.define is None or (isinstance(self.define, dict) and self.define.get("name") != _key(self.act)):
+            self.define = activations.spec_of(self.act)
 
     def problems(self) -> list[SettingsError]:
         """Every broken rule, in field order (empty when the config is valid)."""
@@ -82,6 +105,8 @@ class TrainConfig:
                 out.append(SettingsError(name, getattr(self, name), rule, others))
 
         act = None
+        if self.define is not None:
+            out += self._define_problems()
         try:
             act = activations.get(self.act)
         except SettingsError:
@@ -116,6 +141,18 @@ class TrainConfig:
             out += self._param_problems(act)
         return out
 
+    def _define_problems(self) -> list[SettingsError]:
+        """Define the activation the config carries (the same definition again changes nothing)."""
+        if not isinstance(self.define, dict):
+            return [SettingsError("define", self.define, "a definition (name, formula, params, learnable, rules, "
+                                                         "init) or None")]
+        keys = ("name", "formula", "params", "learnable", "rules", "init")
+        try:
+            activations.define(**{k: self.define[k] for k in keys if k in self.define})
+        except (FormulaError, TypeError) as exc:
+            return [SettingsError("define", _short(self.define), f"a valid definition ({exc})")]
+        return []
+
     def _param_problems(self, act) -> list[SettingsError]:
         try:
             params = act.resolve(**self.act_params)
@@ -146,6 +183,8 @@ class TrainConfig:
         if "hidden" in kw:
             kw["hidden"] = tuple(kw["hidden"])
         kw["act_params"] = dict(kw.get("act_params") or {})
+        if isinstance(kw.get("define"), dict):
+            kw["define"] = dict(kw["define"])
         return cls(**kw)
 
     @classmethod
