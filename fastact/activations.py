@@ -303,6 +303,23 @@ def define(name: str, formula: str, params: dict | None = None, *, learnable: st
     return act
 
 
+#: the keys of a definition as plain data (`Activation.spec`)
+SPEC_KEYS = ("name", "formula", "params", "learnable", "rules", "init")
+
+
+def define_spec(spec) -> Activation:
+    """`define` from plain data read from a file (a saved run, a model, a study): ``define(**spec)``
+    once ``spec`` is checked to be a mapping of `SPEC_KEYS` (``name`` and ``formula`` required).
+
+    Raises:
+      FormulaError: one line, as `define`'s.
+    """
+    if not isinstance(spec, dict) or not {"name", "formula"} <= set(spec) or set(spec) - set(SPEC_KEYS):
+        raise FormulaError(f"a definition is a mapping of {', '.join(SPEC_KEYS)} (name and formula required). "
+                           f"Received: {_show(spec, 80)}")
+    return define(**spec)
+
+
 def _show(value, limit: int = 40) -> str:
     s = value if isinstance(value, str) else str(value)
     return repr(s[:limit]) + f"... ({len(s)} characters)" if len(s) > limit else repr(s)

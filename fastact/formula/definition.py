@@ -19,8 +19,9 @@ for open ends: `fastact.formula.params`) and the word ``learnable`` (at most one
 The text is cut by regular expressions and nothing in it is evaluated; what it declares is
 checked where it is used (`fastact.activations.define`, which compiles the formula).
 
->>> parse_definition("swishb = z * sigmoid(beta * z); beta = 1.0 > 0 learnable")
-{'name': 'swishb', 'formula': 'z * sigmoid(beta * z)', 'params': {'beta': 1.0}, 'learnable': 'beta', 'rules': {'beta': '> 0'}, 'init': 'he'}
+>>> spec = parse_definition("swishb = z * sigmoid(beta * z); beta = 1.0 > 0 learnable")
+>>> spec["params"], spec["learnable"], spec["rules"]
+({'beta': 1.0}, 'beta', {'beta': '> 0'})
 """
 
 from __future__ import annotations
@@ -92,10 +93,11 @@ def parse_definition(text: str) -> dict:
             learnable, rest = param, _LEARNABLE.sub("", rest).strip()
         if rest:
             try:
-                rule(rest)
+                canonical = rule(rest).text
             except FormulaError as exc:
                 raise FormulaError(f"{name}: parameter {param!r}: {exc}") from None
-            rules[param] = rest
+            if canonical:
+                rules[param] = canonical
         params[param] = default
     return {"name": name, "formula": formula, "params": params, "learnable": learnable, "rules": rules,
             "init": init}

@@ -205,13 +205,12 @@ def define_from(cfg: dict, path) -> None:
     spec = cfg.get("define")
     if spec is None:
         return
-    keys = ("name", "formula", "params", "learnable", "rules", "init")
-    if not isinstance(spec, dict) or set(spec) - set(keys) or spec.get("name") != cfg.get("act"):
+    if not isinstance(spec, dict) or spec.get("name") != cfg.get("act"):
         raise ValueError(f"{path}: its config's 'define' is not the definition of its activation "
-                         f"{str(cfg.get('act'))[:40]!r} (expected keys {', '.join(keys)})")
+                         f"{str(cfg.get('act'))[:40]!r}")
     try:
-        activations.define(**spec)
-    except (FormulaError, TypeError) as exc:
+        activations.define_spec(spec)
+    except FormulaError as exc:
         raise ValueError(f"{path}: its activation cannot be defined: {str(exc).splitlines()[0]}") from None
 
 

@@ -143,14 +143,11 @@ class TrainConfig:
 
     def _define_problems(self) -> list[SettingsError]:
         """Define the activation the config carries (the same definition again changes nothing)."""
-        if not isinstance(self.define, dict):
-            return [SettingsError("define", self.define, "a definition (name, formula, params, learnable, rules, "
-                                                         "init) or None")]
-        keys = ("name", "formula", "params", "learnable", "rules", "init")
         try:
-            activations.define(**{k: self.define[k] for k in keys if k in self.define})
-        except (FormulaError, TypeError) as exc:
-            return [SettingsError("define", _short(self.define), f"a valid definition ({exc})")]
+            activations.define_spec(self.define)
+        except FormulaError as exc:
+            why = str(exc).replace("{", "{{").replace("}", "}}")  # the rule is a format string (fastact.errors)
+            return [SettingsError("define", _short(self.define), f"a valid definition ({why})")]
         return []
 
     def _param_problems(self, act) -> list[SettingsError]:

@@ -88,17 +88,17 @@ class SettingsPanel(VerticalScroll):
             field.show(str(exc))
             field.refresh_note()
             return
+        field.query_one("#f-define", Input).value = ""
+        field.refresh_note()
+        for old in self.query(f"#ap-{act.name}"):
+            await old.remove()
+        if act.params:
+            await self.mount(self._param_box(act), before=self.query_one("#row-hidden"))
         acts = self.query_one("#f-acts", SelectionList)
         if act.name not in {acts.get_option_at_index(i).value for i in range(acts.option_count)}:
             acts.add_option((act.name, act.name, True))
         else:
             acts.select(act.name)
-        for old in self.query(f"#ap-{act.name}"):
-            await old.remove()
-        if act.params:
-            await self.mount(self._param_box(act), before=self.query_one("#row-hidden"))
-        field.refresh_note()
-        field.query_one("#f-define", Input).value = ""
         warning = f"; {msg.warning}" if msg.warning else ""
         self.app.log_event(f"defined {note(act)} in {msg.seconds:.2f} s (its kernels compile on the first run)"
                            f"{warning}", "warning" if msg.warning else "info")
