@@ -19,6 +19,7 @@ from textual.widgets import Input, Label, Static
 
 from fastact import activations
 from fastact.formula import SYNTAX, FormulaError, FormulaWarning, check_syntax, compile_formula, parse_definition
+from fastact_tui.widgets.fields import FieldInput
 
 PLACEHOLDER = "name = formula; p = 1.0 > 0"
 
@@ -56,7 +57,7 @@ class DefineField(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("Define an activation", classes="section")
-        yield Input("", id="f-define", placeholder=PLACEHOLDER, compact=True, tooltip=SYNTAX)
+        yield FieldInput("", id="f-define", placeholder=PLACEHOLDER, compact=True, tooltip=SYNTAX)
         yield Static("", id="e-define", classes="error")
         yield Static(self.defined_text(), id="define-note")
 

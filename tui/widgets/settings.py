@@ -15,13 +15,18 @@ from fastact.formula import FormulaError
 from fastact.nn import OPTIMIZERS, PRELU_MODES
 from fastact_tui import form
 from fastact_tui.widgets.define import DefineField, note
+from fastact_tui.widgets.fields import INTEGER, INTEGERS, NUMBER, ActChecklist, FieldInput
 
 DEFAULTS = form.defaults()
 LABELS = {"hidden": "Hidden sizes", "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate",
           "optimizer": "Optimizer", "seed": "Seed", "seeds": "Seeds per act", "threads": "Threads",
-          "dataset": "Dataset", "data_dir": "Data dir", "prelu": "PReLU mode"}
+          "dataset": "Dataset", "data_dir": "Data dir", "data_file": "Data file", "prelu": "PReLU mode"}
 SELECTS = {"optimizer": OPTIMIZERS, "prelu": PRELU_MODES}
-PLACEHOLDERS = {"threads": "all cores", "data_dir": "auto lookup", "hidden": "e.g. 512 or 256 128"}
+PLACEHOLDERS = {"threads": "all cores", "data_dir": "auto lookup", "hidden": "e.g. 512 or 256 128",
+                "data_file": "your .npz file"}
+#: the characters each text field can hold (None: any); other keys are shortcuts (`FieldInput`)
+ACCEPTS = {"hidden": INTEGERS, "epochs": INTEGER, "batch_size": INTEGER, "lr": NUMBER, "seed": INTEGER,
+           "seeds": INTEGER, "threads": INTEGER, "dataset": None, "data_dir": None, "data_file": None}
 
 
 class SettingsPanel(VerticalScroll):
@@ -45,14 +50,14 @@ class SettingsPanel(VerticalScroll):
                 yield Select([(v, v) for v in SELECTS[key]], value=self.values[key], allow_blank=False,
                              id=f"f-{key}", compact=True)
             else:
-                yield Input(self.values[key], id=f"f-{key}", placeholder=PLACEHOLDERS.get(key, ""),
-                            compact=True)
+                yield FieldInput(self.values[key], accepts=ACCEPTS[key], id=f"f-{key}",
+                                 placeholder=PLACEHOLDERS.get(key, ""), compact=True)
         yield Static("", id=f"e-{key}", classes="error")
 
     def compose(self) -> ComposeResult:
         yield Label("Activations", classes="section")
-        yield SelectionList[str](*[(a.name, a.name, a.name in self.acts)
-                                   for a in activations.ACTIVATIONS.values()], id="f-acts")
+        yield ActChecklist(*[(a.name, a.name, a.name in self.acts) for a in activations.ACTIVATIONS.values()],
+                           id="f-acts")
         yield Static("", id="e-acts", classes="error")
         for act in activations.ACTIVATIONS.values():
             if act.params:
@@ -70,8 +75,9 @@ class SettingsPanel(VerticalScroll):
         for p in act.params:
             pid = form.param_id(act.name, p.name)
             rows.append(Horizontal(Label(f"{act.name}.{p.name}", classes="plabel"),
-                                   Input(self.params.get((act.name, p.name), ""), placeholder=f"{p.default:g}",
-                                         id=pid, compact=True, tooltip=p.help or p.rule),
+                                   FieldInput(self.params.get((act.name, p.name), ""), accepts=NUMBER,
+                                              placeholder=f"{p.default:g}", id=pid, compact=True,
+                                              tooltip=p.help or p.rule),
                                    classes="param"))
             rows.append(Static("", id=f"e-{pid}", classes="error"))
         return Vertical(*rows, classes="act-params", id=f"ap-{act.name}")
