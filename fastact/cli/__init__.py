@@ -60,7 +60,7 @@ def _version() -> str:
 
 
 #: the commands that take ``--define`` (their parsers depend on the activation table)
-DEFINES = ("train", "sweep")
+DEFINES = ("train", "sweep", "study")
 
 
 def main(argv=None) -> int:

@@ -4,6 +4,7 @@
     fastact study seed --quick --dry-run     its points and an estimated time
     fastact study seed --quick               run it (again: resume) into studies/seed-quick/
     fastact study my.toml --out st/ --retry-failed
+    fastact study my.toml --define "hswish = z * clip(z + 3, 0, 6) / 6"   (a spec's [define] table is better)
 
 The spec format is `fastact.experiments.spec`, the directory and resume rules
 `fastact.experiments.runner`. A bad spec field is one line naming it
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from fastact.cli.options import UsageError
+from fastact.cli.options import UsageError, add_define_argument, apply_defines
 from fastact.cli.output import EXIT_FAILED, EXIT_INTERRUPTED, chart_width, header, load_data, make_console
 from fastact.cli.study_output import StudyConsole, estimate_line, print_results
 from fastact.engine import threads as _threads
@@ -45,6 +46,7 @@ def add_arguments(p) -> None:
     p.add_argument("--data-dir", default=None, help="directory holding the four MNIST-format files")
     p.add_argument("--threads", type=int, default=None, help="kernel threads per point (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar: one line per point (for logs)")
+    add_define_argument(p)  # a spec's own [define] table is the reproducible way; this is for a quick look
 
 
 def _spec(args):
@@ -97,14 +99,15 @@ def run_cli(args, console=None) -> int:
         return list_builtins(console)
     if not args.study:
         raise UsageError(f"give a study: a built-in name ({', '.join(BUILTINS)}) or a SPEC.toml (--list shows them)")
+    apply_defines(args.define)
     spec = _spec(args)
     machine = {"data_dir": args.data_dir, "threads": args.threads}
     TrainConfig(data_dir=args.data_dir, threads=args.threads).validate()  # words as --data-dir / --threads
     out = args.out or f"studies/{spec.name}{'-quick' if spec.quick else ''}"
-    first = spec.points(**machine)[0].config
+    points = spec.points(**machine)
     threads = _threads.set_num_threads(args.threads)
-    ds = load_data(first)
-    header(console, ds, threads)
+    ds = load_data(points[0].config)
+    header(console, ds, threads, list({p.config.act: p.config for p in points}.values()))
     if args.dry_run:
         return dry_run(console, spec, out, ds, machine)
     executor = make_executor(args.executor)

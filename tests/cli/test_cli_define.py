@@ -124,3 +124,46 @@ def test_help_documents_the_syntax(capsys):
     code, out, _ = run_cli(capsys, "train", "--help")
     assert code == 0 and "NAME = FORMULA [; PARAM = DEFAULT [RULE] [learnable]]" in " ".join(out.split())
     assert "--learnable" in out
+
+
+STUDY = '''
+name = "defined"
+seeds = [0]
+[define]
+hswish = "z * clip(z + 3, 0, 6) / 6"
+[base]
+hidden = [8]
+epochs = 1
+batch_size = 32
+[[parts]]
+name = "acts"
+act = ["relu", "hswish", "swishb"]
+'''
+
+
+def test_a_study_spec_defines_its_activations_and_study_takes_define_too(capsys, data_dir, tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(STUDY)
+    out_dir = tmp_path / "st"
+    code, out, err = run_cli(capsys, "study", str(spec), "--define", SWISH, "--data-dir", data_dir,
+                             "--out", str(out_dir), "--quiet")
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "defined: hswish: y = z * clip(z + 3, 0, 6) / 6" in text and "defined: swishb: y = z * sigmoid" in text
+    assert "3 points: 3 done, 0 failed, 0 left" in text
+    acts = {json.loads(p.read_text())["act"] for p in (out_dir / "runs").glob("*/config.json")}
+    assert acts == {"relu", "hswish", "swishb"}
+
+
+@pytest.mark.parametrize("define, message", [
+    ('h = "__import__(\'os\').system(\'touch ' + MARK + '\')"', "s.toml: define.h must be a valid definition (h: name "
+                                                            "'__import__' starts with '_'"),
+    ('h = "exec(z)"', "s.toml: define.h must be a valid definition (h: 'exec' is not a known function"),
+    ('h = "z ** 9 ** 9"', "exponent '9 ** 9' is too large"),
+])
+def test_a_hostile_formula_in_a_study_spec_is_one_line_exit_2(capsys, tmp_path, define, message):
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'[define]\n{define}\n[[parts]]\nact = "relu"\n')
+    code, out, err = run_cli(capsys, "study", str(spec), "--out", str(tmp_path / "o"))
+    assert code == 2 and out == "" and err.startswith("fastact study: error: ") and message in err, err
+    assert err.count("\n") == 1 and not (tmp_path / "o").exists() and not os.path.exists(MARK)
