@@ -215,13 +215,14 @@ def names(group: str = "every") -> list[str]:
 
 def expand(given) -> list[str]:
     """Activation names from what users type: names, ``all`` or ``seed`` (the seed's seven),
-    ``extra`` (the others) or ``every``, separated by spaces and/or commas, in the order given,
-    without repeats."""
+    ``extra`` (the other built-ins), ``custom`` (the defined ones) or ``every``, separated by
+    spaces and/or commas, in the order given, without repeats."""
     items = [given] if isinstance(given, str) else list(given)
     out: list[str] = []
     for item in items:
         for word in str(item).replace(",", " ").split():
-            group = {"all": "seed", "seed": "seed", "extra": "extra", "every": "every"}.get(word.lower())
+            group = {"all": "seed", "seed": "seed", "extra": "extra", "custom": "custom", "every": "every"}.get(
+                word.lower())
             for n in names(group) if group else [get(word).name]:
                 if n not in out:
                     out.append(n)
@@ -231,7 +232,11 @@ def expand(given) -> list[str]:
 #: the initialisation families an entry may ask for (`fastact.nn.init.for_activation` maps them)
 INITS = ("he", "glorot", "lecun")
 #: words `expand` reads as groups, so no activation may be called that
-_RESERVED = ("all", "every")
+_RESERVED = ("all", "seed", "extra", "custom", "every")
+#: keyword arguments of `fastact.nn.Dense`, `MLP` and `warm_up`, which take activation parameters as
+#: ``**act_params`` too: a parameter may not be called one of them
+_TAKEN_PARAMS = ("sizes", "n_in", "n_out", "act", "dtype", "rng", "index", "seed", "prelu", "initializer",
+                 "dropout")
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,31}", re.ASCII)
 _DEFINE_LOCK = threading.Lock()
 
@@ -288,6 +293,10 @@ def define(name: str, formula: str, params: dict | None = None, *, learnable: st
                            f"Built-in: {builtins}")
     if init not in INITS:
         raise FormulaError(f"{name}: init must be one of {', '.join(INITS)}. Received: init={_show(init)}")
+    taken_params = [p for p in (params or {}) if p in _TAKEN_PARAMS] if isinstance(params, dict) else []
+    if taken_params:
+        raise FormulaError(f"{name}: parameter name {taken_params[0]!r} is taken by the layers' own arguments "
+                           f"({', '.join(_TAKEN_PARAMS)}); choose another")
     compiled = compile_formula(name, formula, params, learnable=learnable, rules=rules)
     act = _entry(compiled, init)
     with _DEFINE_LOCK:

@@ -20,8 +20,8 @@ from idxgen import write_idx_dataset  # noqa: E402
 
 #: The engine tests that also run as plain Python (``NUMBA_DISABLE_JIT=1``, tests/engine/test_nojit.py),
 #: chosen by test name and parameter values (never by generated ids, which change when a
-#: parametrisation does): small shapes covering relu, softplus, gelu, prelu and rrelu, the loss,
-#: both optimizers, one whole training step, the RNG and the GEMM binding.
+#: parametrisation does): small shapes covering relu, softplus, gelu, prelu and rrelu, dropout, the
+#: loss, both optimizers, one whole training step, the RNG and the GEMM binding.
 NOJIT = {
     "test_activations.py::test_forward_and_derivative_match_reference": [{"name": "relu", "dtype": "float64"}],
     "test_activations.py::test_derivative_matches_central_differences": [{"name": "softplus"}, {"name": "rrelu"}],
@@ -35,6 +35,7 @@ NOJIT = {
         {"kind": "adamw", "kw": dict(lr=1e-2, weight_decay=0.1), "dtype": "float32"}],
     "test_model.py::test_train_step_matches_naive_mlp": [{"act": "rrelu", "opt_kind": "adam"},
                                                           {"act": "prelu", "opt_kind": "sgd"}],
+    "test_dropout.py::test_forward_and_backward_match_numpy_given_the_mask": [{"name": "rrelu", "dtype": "float64"}],
     "test_rng.py::test_evaluation_uses_the_midpoint": [{"dtype": "float64"}],
     "test_rng.py::test_same_seed_and_step_reproduce_bitwise": [{}],
     "test_blas.py::test_gemm_on_tile_views_leaves_the_rest_untouched": [{"ta": False, "tb": True,

@@ -237,6 +237,9 @@ def add_run_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     p.add_argument("--prelu", "--learnable", dest="prelu", default=d.prelu, choices=PRELU_MODES,
                    help="a learnable activation parameter (PReLU's slope, a defined activation's learnable one) "
                         f"per unit or shared by the layer (default: {d.prelu})")
+    p.add_argument("--dropout", type=float, default=d.dropout, metavar="P",
+                   help="inverted dropout after every hidden layer while training, rate P in [0, 1), fused into "
+                        f"the kernels (no mask is stored) (default: {d.dropout:g})")
     p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
                    help="stop once --monitor has not improved for PATIENCE epochs (Keras's EarlyStopping; "
                         "default: train every epoch)")
@@ -291,8 +294,8 @@ def configs_from_args(args, acts: list[str] | None = None) -> list[TrainConfig]:
                 optimizer=args.optimizer, momentum=args.momentum, nesterov=args.nesterov,
                 weight_decay=args.weight_decay, seed=seed, val_split=args.val_split, dataset=args.dataset,
                 data_dir=args.data_dir, data_file=args.data_file, threads=args.threads, dtype=args.dtype,
-                act_params=params, prelu=args.prelu, early_stopping=args.early_stopping, monitor=args.monitor,
-                min_delta=args.min_delta, restore_best_weights=args.restore_best_weights,
+                act_params=params, prelu=args.prelu, dropout=args.dropout, early_stopping=args.early_stopping,
+                monitor=args.monitor, min_delta=args.min_delta, restore_best_weights=args.restore_best_weights,
                 save_best=not args.no_save_best, out=None if args.no_save else args.out))
     for c in configs:
         c.validate()

@@ -51,13 +51,13 @@ IDENTITY_EXCLUDE: frozenset[str] = frozenset({"out", "threads", "data_dir", "sav
 
 _FIELDS = {f.name: f for f in fields(TrainConfig)}
 _DEFAULTS = TrainConfig().to_dict()
-_FLOATS = {"lr", "momentum", "weight_decay", "val_split", "min_delta"}
+_FLOATS = {"lr", "momentum", "weight_decay", "val_split", "min_delta", "dropout"}
 _INTS = {"epochs", "batch_size", "seed", "early_stopping"}
 _BOOLS = {"nesterov", "restore_best_weights"}
 #: settings in the order tables and labels show them (activation parameters follow ``act``)
 ORDER = ("act", "depth", "width", "epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov",
-         "weight_decay", "val_split", "dataset", "data", "dtype", "prelu", "early_stopping", "monitor", "min_delta",
-         "restore_best_weights", "seed")
+         "weight_decay", "val_split", "dataset", "data", "dtype", "prelu", "dropout", "early_stopping", "monitor",
+         "min_delta", "restore_best_weights", "seed")
 
 
 def _num(v, kind):
@@ -149,6 +149,8 @@ def settings(config: dict) -> dict:
     for k in ORDER[3:]:
         if k in c:
             out[k] = c[k]
+        elif k == "dropout":  # dropped from the key at 0 (`canonical`), still a setting to compare
+            out[k] = 0.0
     return out
 
 

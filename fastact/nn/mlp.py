@@ -18,7 +18,7 @@ from fastact import activations
 from fastact.engine.loss import softmax_xent
 from fastact.errors import SettingsError
 from fastact.formula import FormulaError
-from fastact.nn.dense import Dense, resolve_dtype
+from fastact.nn.dense import Dense, check_dropout, resolve_dtype
 from fastact.nn.optim import SGD, Adam, Optimizer, Parameter
 
 
@@ -30,7 +30,9 @@ class MLP:
         act: hidden activation name.
         dtype: ``"float32"`` or ``"float64"``.
         seed: initial weights and RReLU's random stream.
-        prelu: ``"unit"`` or ``"shared"`` slopes for ``act="prelu"``.
+        prelu: ``"unit"`` or ``"shared"``: PReLU's slopes, or any activation's learnable parameter.
+        dropout: inverted dropout after every hidden layer while training, rate in [0, 1)
+            (`Dense`: fused into the kernels, the mask regenerated, never stored).
         **act_params: the activation's parameters.
 
     Example:
@@ -41,7 +43,8 @@ class MLP:
         (dtype('int64'), (2, 3))
     """
 
-    def __init__(self, sizes, act="relu", dtype="float32", seed=0, prelu="unit", initializer=None, **act_params):
+    def __init__(self, sizes, act="relu", dtype="float32", seed=0, prelu="unit", initializer=None, dropout=0.0,
+                 **act_params):
         sizes = list(sizes)
         if len(sizes) < 2:
             raise SettingsError("sizes", sizes, "an input and an output width (at least two sizes)")
@@ -56,11 +59,12 @@ class MLP:
             raise SettingsError("seed", seed, "an integer in [0, 2**63)")
         self.seed = int(seed)
         self.prelu = prelu
+        self.dropout = check_dropout(dropout)
         rng = np.random.default_rng(self.seed)
         n_hidden = len(sizes) - 2
         self.layers = [
             Dense(sizes[i], sizes[i + 1], self.act, self.dtype, rng, index=i, seed=self.seed, prelu=prelu,
-                  initializer=initializer, **self.act_params)
+                  initializer=initializer, dropout=self.dropout, **self.act_params)
             for i in range(n_hidden)
         ]
         self.layers.append(Dense(sizes[-2], sizes[-1], "linear", self.dtype, rng, index=n_hidden, seed=self.seed))
@@ -206,9 +210,12 @@ class MLP:
 
     # -- persistence -------------------------------------------------------------
     def config(self) -> dict:
-        """What `save` stores to rebuild the model; a defined activation's definition too (``define``)."""
+        """What `save` stores to rebuild the model; ``dropout`` when it has any, a defined
+        activation's definition (``define``) when it is one."""
         cfg = {"sizes": self.sizes, "act": self.act, "act_params": self.act_params,
                "dtype": np.dtype(self.dtype).name, "seed": self.seed, "prelu": self.prelu}
+        if self.dropout > 0:
+            cfg["dropout"] = self.dropout
         spec = activations.get(self.act).spec
         if spec is not None:
             cfg["define"] = spec
@@ -234,7 +241,7 @@ class MLP:
             cfg = json.loads(str(f["config"]))
             define_from(cfg, path)
             model = cls(cfg["sizes"], cfg["act"], cfg["dtype"], cfg["seed"], cfg.get("prelu", "unit"),
-                        **cfg["act_params"])
+                        dropout=cfg.get("dropout", 0.0), **cfg["act_params"])
             for i, layer in enumerate(model.layers):
                 layer.w[...] = f[f"w{i}"]
                 layer.b[...] = f[f"b{i}"]
@@ -270,14 +277,15 @@ def _check_batch_size(batch_size) -> None:
         raise SettingsError("batch_size", batch_size, "a positive integer")
 
 
-def warm_up(act: str, dtype="float32", **act_params) -> float:
-    """Compile (or load from the disk cache) every kernel a training run of ``act`` uses.
+def warm_up(act: str, dtype="float32", dropout: float = 0.0, **act_params) -> float:
+    """Compile (or load from the disk cache) every kernel a training run of ``act`` uses
+    (its dropout kernels with ``dropout > 0``).
 
     Returns the seconds it took: the first run of an activation compiles (several
     seconds), later processes load the cached code (well under a second).
     """
     start = time.perf_counter()
-    model = MLP([3, 2, 2], act, dtype, **act_params)
+    model = MLP([3, 2, 2], act, dtype, dropout=dropout, **act_params)
     x = np.zeros((2, 3), model.dtype)
     labels = np.zeros(2, np.int64)
     for opt in (Adam(lr=1e-3), SGD(lr=1e-3, momentum=0.9)):

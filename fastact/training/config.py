@@ -66,6 +66,9 @@ class TrainConfig:
     ``act_params`` holds the activation's parameters by name (``{"negative_slope": 0.1}``);
     unset ones take the table's defaults. ``out=None`` writes no files.
 
+    ``dropout`` is the rate of inverted dropout after every hidden layer while training (0: none;
+    `fastact.nn.Dense`: fused into the kernels, its mask regenerated in backward, never stored).
+
     ``define`` is the definition of ``act`` when it is a defined activation
     (`fastact.activations.define`; its `Activation.spec`), so the config is self-contained: a
     saved run, a worker process or a study rebuilds the activation from it. Left None it is
@@ -102,6 +105,7 @@ class TrainConfig:
     dtype: str = "float32"
     act_params: dict = field(default_factory=dict)
     prelu: str = "unit"
+    dropout: float = 0.0
     early_stopping: int | None = None
     monitor: str = "val_accuracy"
     min_delta: float = 0.0
@@ -150,6 +154,7 @@ class TrainConfig:
              f"an integer in 1..{top} (or unset: all cores)")
         need(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
         need(self.prelu in PRELU_MODES, "prelu", f"one of {', '.join(PRELU_MODES)}")
+        need(_is_num(self.dropout) and 0 <= self.dropout < 1, "dropout", "in [0, 1)")
         need(self.early_stopping is None or (_is_int(self.early_stopping) and self.early_stopping >= 0),
              "early_stopping", "an integer >= 0 (the patience in epochs), or unset: train every epoch")
         need(self.early_stopping is None or (_is_num(self.val_split) and self.val_split > 0), "early_stopping",

@@ -20,13 +20,15 @@ from fastact_tui.widgets.fields import INTEGER, INTEGERS, NUMBER, ActChecklist, 
 DEFAULTS = form.defaults()
 LABELS = {"hidden": "Hidden sizes", "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate",
           "optimizer": "Optimizer", "seed": "Seed", "seeds": "Seeds per act", "threads": "Threads",
-          "dataset": "Dataset", "data_dir": "Data dir", "data_file": "Data file", "prelu": "PReLU mode"}
+          "dataset": "Dataset", "data_dir": "Data dir", "data_file": "Data file", "prelu": "Learnable",
+          "dropout": "Dropout"}
 SELECTS = {"optimizer": OPTIMIZERS, "prelu": PRELU_MODES}
 PLACEHOLDERS = {"threads": "all cores", "data_dir": "auto lookup", "hidden": "e.g. 512 or 256 128",
                 "data_file": "your .npz file"}
 #: the characters each text field can hold (None: any); other keys are shortcuts (`FieldInput`)
 ACCEPTS = {"hidden": INTEGERS, "epochs": INTEGER, "batch_size": INTEGER, "lr": NUMBER, "seed": INTEGER,
-           "seeds": INTEGER, "threads": INTEGER, "dataset": None, "data_dir": None, "data_file": None}
+           "seeds": INTEGER, "threads": INTEGER, "dataset": None, "data_dir": None, "data_file": None,
+           "dropout": NUMBER}
 
 
 class SettingsPanel(VerticalScroll):
