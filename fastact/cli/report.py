@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
+from fastact import activations
 from fastact.cli.options import UsageError
 from fastact.cli.output import chart_width, make_console, say
 from fastact.cli.study_output import print_results
@@ -24,6 +25,7 @@ from fastact.experiments.metrics import METRICS
 from fastact.experiments.runner import SPEC
 from fastact.experiments.stats import compare
 from fastact.experiments.sweep import targets
+from fastact.formula import FormulaError
 from fastact.training import runs as saved
 
 
@@ -46,12 +48,26 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-charts", action="store_true", help="tables only")
 
 
+def define_carried(runs) -> None:
+    """Define the activations saved runs carry (`TrainConfig.define`), through the whitelisted parser.
+
+    Raises:
+        UsageError: a run's definition does not parse, or clashes with another; naming the run.
+    """
+    for run in runs:
+        spec = run["config"].get("define")
+        if isinstance(spec, dict):
+            try:
+                activations.define_spec(spec)
+            except FormulaError as exc:
+                raise UsageError(f"{run['dir']}: its activation cannot be defined: {str(exc).splitlines()[0]}") \
+                    from None
+
+
 def run_cli(args, console=None) -> int:
     """Redraw tables and charts from saved runs; a bad path or option raises (exit 2)."""
     console = console or make_console()
     known = targets()
-    if args.sweep and args.sweep not in known:
-        raise UsageError(f"--sweep must be one of {', '.join(sorted(known))}. Received: sweep={args.sweep!r}")
     try:
         dirs = saved.find_runs(args.dirs)
     except FileNotFoundError as exc:
@@ -59,6 +75,11 @@ def run_cli(args, console=None) -> int:
     if not dirs:
         raise UsageError(f"DIR holds no saved runs (no config.json or summary.json). Received: {' '.join(args.dirs)}")
     runs = [saved.load_run(d) for d in dirs]
+    if args.sweep and args.sweep not in known:
+        define_carried(runs)  # a defined activation's parameter: its sweep target exists once it is defined
+        known = targets()
+    if args.sweep and args.sweep not in known:
+        raise UsageError(f"--sweep must be one of {', '.join(sorted(known))}. Received: sweep={args.sweep!r}")
     where = parse_where(args.where) if args.where else None
     by = [b.strip() for b in args.group_by.split(",") if b.strip()] if args.group_by else None
     groups = group_runs(runs, by, where)

@@ -167,3 +167,14 @@ def test_a_hostile_formula_in_a_study_spec_is_one_line_exit_2(capsys, tmp_path, 
     code, out, err = run_cli(capsys, "study", str(spec), "--out", str(tmp_path / "o"))
     assert code == 2 and out == "" and err.startswith("fastact study: error: ") and message in err, err
     assert err.count("\n") == 1 and not (tmp_path / "o").exists() and not os.path.exists(MARK)
+
+
+def test_report_sweeps_a_defined_parameter_of_saved_runs_in_a_fresh_process(capsys, data_dir, tmp_path):
+    code, _, err = run_cli(capsys, "sweep", "swishb-beta", "--values", "0.5,2", "--define", SWISH,
+                           *small(data_dir, tmp_path))
+    assert code == 0, err
+    activations.ACTIVATIONS.pop("swishb")  # as a later `fastact report` process: only the files know it
+    code, out, err = run_cli(capsys, "report", str(tmp_path), "--sweep", "swishb-beta", "--no-charts")
+    assert code == 0 and "Sweep of swishb-beta" in out, err
+    code, _, err = run_cli(capsys, "report", str(tmp_path), "--sweep", "nonesuch")
+    assert code == 2 and "--sweep must be one of" in err and "swishb-beta" in err

@@ -82,3 +82,29 @@ async def test_redefining_replaces_the_parameter_fields():
         assert not app.query("#p-hs-k") and options(app).count("hs") == 1
         assert activations.get("hs").formula == "y = z * clip(z + 3, 0, m) / m"
         assert not app.query_one("#run").disabled
+
+
+async def test_the_runs_tab_shows_a_defined_activations_formula(tmp_path):
+    import json
+
+    from fastact.training import TrainConfig
+
+    spec = {"name": "hs", "formula": "z * clip(z + 3, 0, 6) / 6", "params": {}, "learnable": None, "rules": {},
+            "init": "he"}
+    for name, cfg in (("20260101-000000-hs-s0-aaaa", TrainConfig(act="hs", define=spec, epochs=1)),
+                      ("20260101-000001-relu-s0-bbbb", TrainConfig(act="relu", epochs=1))):
+        d = tmp_path / name
+        d.mkdir()
+        history = [{"epoch": 1, "train_loss": 1.0, "train_acc": 0.5, "val_loss": 1.0, "val_acc": 0.5,
+                    "seconds": 1.0, "samples_per_s": 10.0}]
+        (d / "config.json").write_text(json.dumps(cfg.to_dict()))
+        (d / "summary.json").write_text(json.dumps({"run_id": name, "status": "completed", "history": history,
+                                                    "test_acc": 0.5}))
+    app = FastactApp(cli.parse(["--out", ""]), trainer=fake_trainer, runs_root=str(tmp_path))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        table = app.query_one("#runs-table")
+        columns = [str(c.label) for c in table.columns.values()]
+        assert columns[:4] == ["run", "label", "act", "formula"]
+        rows = {str(table.get_row_at(i)[2]): str(table.get_row_at(i)[3]) for i in range(table.row_count)}
+        assert rows == {"hs": "y = z * clip(z + 3, 0, 6) / 6", "relu": "—"}

@@ -1,18 +1,20 @@
 """The Runs tab: browse the runs saved under the results directory and plot them again.
 
 Each run is labelled by what differs among the saved runs (``relu depth=3 seed=4``,
-`fastact.experiments.identity`), and every setting that differs is a column of its own. Select
+`fastact.experiments.identity`), and every setting that differs is a column of its own; a run of
+a defined activation shows its formula (column ``formula``, the text its config carries). Select
 a row (enter or click) to add that run's curves to the plot; select it again to remove them.
 The directory is rescanned whenever a job ends, or with the Refresh button."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Label
 
-from fastact.experiments import identity
+from fastact.experiments import identity, tables
 from fastact.training import runs as results
 from fastact_tui.widgets.charts import SeriesPlot
 from fastact_tui.worker import fmt_pct
@@ -31,6 +33,13 @@ def scan(root) -> list[dict]:
         except (OSError, ValueError):
             continue  # a half-written or foreign directory is skipped, not fatal
     return sorted(runs, key=lambda r: r["id"], reverse=True)
+
+
+def formula(run: dict) -> str:
+    """``y = z * clip(z + 3, 0, 6) / 6`` for a run of a defined activation ("" for a built-in's), as
+    safe to draw as any text read from a file (`fastact.experiments.tables.definitions`)."""
+    spec = run["config"].get("define")
+    return tables.definitions([run["config"]])[0].split(": ", 1)[1] if isinstance(spec, dict) else ""
 
 
 class RunsView(Horizontal):
@@ -57,12 +66,15 @@ class RunsView(Horizontal):
         flats = {rid: identity.settings(r["config"]) for rid, r in self.runs.items()}
         self.varying = identity.varying_settings(list(flats.values()))
         shown = [k for k in self.varying if k not in ("act", "seed")]
-        table.add_columns("run", "label", "act", *shown, "seed", "epochs", "best val", "test acc", "status")
+        formulas = {rid: formula(r) for rid, r in self.runs.items()}
+        defined = any(formulas.values())
+        table.add_columns("run", "label", "act", *(["formula"] if defined else []), *shown, "seed", "epochs",
+                          "best val", "test acc", "status")
         for rid, r in self.runs.items():
             vals = [h["val_acc"] for h in r["history"] if h.get("val_acc") is not None]
             flat = flats[rid]
-            table.add_row(rid, self.label(rid), flat["act"], *(identity.fmt(flat[k]) if k in flat else "—"
-                                                               for k in shown),
+            table.add_row(rid, self.label(rid), flat["act"], *([Text(formulas[rid] or "—")] if defined else []),
+                          *(identity.fmt(flat[k]) if k in flat else "—" for k in shown),
                           str(flat.get("seed", "?")), str(len(r["history"])), fmt_pct(max(vals) if vals else None),
                           fmt_pct(r["summary"].get("test_acc")), r["status"], key=rid)
         self.query_one("#runs-root", Label).update(
