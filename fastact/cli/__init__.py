@@ -60,7 +60,7 @@ def _version() -> str:
 
 
 #: the commands that take ``--define`` (their parsers depend on the activation table)
-DEFINES = ("train", "sweep", "study")
+DEFINES = ("train", "sweep", "study", "bench")
 
 
 def main(argv=None) -> int:

@@ -8,11 +8,19 @@ from fastact.benchmarks.machine import environment, fma_peak
 from fastact.benchmarks.peers import available_impls
 from fastact.benchmarks.report import ratio_table, render_table
 from fastact.benchmarks.timing import _plan, run
-from fastact.cli.options import add_act_argument, add_list_argument, choice, positive_int
+from fastact.cli.options import (
+    add_act_argument,
+    add_define_argument,
+    add_list_argument,
+    apply_defines,
+    choice,
+    positive_int,
+)
 
 
 def add_arguments(parser) -> None:
     """Options of ``fastact bench``: every list flag takes values separated by spaces and/or commas."""
+    add_define_argument(parser)
     add_act_argument(parser, activations.names("seed"), "all")
     add_list_argument(parser, "--batch", positive_int, "batch size", default=[128], metavar="B",
                       help="batch sizes, e.g. 128 1024 or 128,1024 (default: 128)")
@@ -40,6 +48,7 @@ def run_cli(args) -> int:
 
     from fastact.cli.output import make_console, say
 
+    apply_defines(args.define)  # fastact's kernels only: the peers have no mapping for a defined activation
     console = make_console()
     _plan(args.act, args.batch, args.ops, args.impls, args.shape)  # bad arguments fail before the bar shows
     with Progress(console=console, transient=True) as bar:

@@ -178,3 +178,10 @@ def test_report_sweeps_a_defined_parameter_of_saved_runs_in_a_fresh_process(caps
     assert code == 0 and "Sweep of swishb-beta" in out, err
     code, _, err = run_cli(capsys, "report", str(tmp_path), "--sweep", "nonesuch")
     assert code == 2 and "--sweep must be one of" in err and "swishb-beta" in err
+
+
+def test_bench_takes_define_too(capsys):
+    code, out, err = run_cli(capsys, "bench", "--define", HSWISH, "--act", "hswish", "--ops", "forward", "--impls",
+                             "fastact,numpy", "--batch", "8", "--shape", "16,8", "--max-time", "0.01", "--min-rounds", "1")
+    assert code == 0, err
+    assert "│ forward │ hswish │" in out and "skipped numpy hswish: numpy peer has no mapping for activation" in out
