@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 import fastact
-from fastact_tui import cli
+from fastact_tui import cli, export
 from fastact_tui.widgets.benchmarks import BenchView
 from fastact_tui.widgets.log import LogPanel
 from fastact_tui.widgets.runs import RunsView
@@ -41,6 +42,7 @@ class FastactApp(App):
         Binding("o", "sort", "Sort"),
         # priority: the screen's own tab binding is hidden and would hide this one from the footer
         Binding("tab", "app.focus_next", "Next panel", priority=True),
+        Binding("e", "export", "Export charts"),
         *[Binding(str(i + 1), f"show_tab('{t}')", t, group=_TAB_KEYS) for i, t in enumerate(TABS)],
         # Where letters are text: shown only there (`check_action`), each falls through to the
         # hidden binding below it everywhere else, so ctrl+r/s/q always work.
@@ -54,6 +56,7 @@ class FastactApp(App):
         self.prefill = prefill or {}
         self._trainer, self._benchmarks = trainer, benchmarks
         self.runs_root = runs_root or self.prefill.get("base", {}).get("out") or "runs"
+        self.figures_dir = Path(self.runs_root) / "figures"  # where `e` (Export charts) writes
         self.status = {"dataset": self.prefill.get("fields", {}).get("dataset", "auto"),
                        "threads": fastact.get_num_threads(), "state": "idle"}
 
@@ -151,6 +154,29 @@ class FastactApp(App):
 
     def action_sort(self) -> None:
         self.notify(f"sorted by {self.query_one('#results').cycle_sort()}", timeout=1.5)
+
+    def action_export(self) -> None:
+        """Write the charts as PNG and SVG (`fastact_tui.export`) in a worker; `on_export_done` reports."""
+        snap = export.snapshot(self)
+        if snap.empty:
+            self.notify("Nothing to export yet: the charts are empty.", severity="warning", timeout=3)
+            return
+        self.log_event(f"exporting the charts to {self.figures_dir}/")
+        self.run_worker(lambda: export.run_export(snap, self.figures_dir, self), thread=True, group="export",
+                        exit_on_error=False)
+
+    def on_export_done(self, msg: export.ExportDone) -> None:
+        if msg.error:
+            self.log_event(f"export failed: {msg.error}", "error", notify=True)
+            return
+        text = f"charts written: {', '.join(str(p) for p in msg.paths)}"
+        self.log_event(text)
+        self.notify(text, title="Exported", timeout=8)
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Export charts", f"Write the charts as PNG and SVG under {self.figures_dir}/",
+                            self.action_export)
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

@@ -6,6 +6,8 @@ configurations; `fastact.experiments.grouping`), labelled by what differs (``rel
 ``--where act=relu,depth=3`` keeps matching runs, ``--group-by act`` merges on request (the table
 says what each group mixes), ``--baseline LABEL`` adds paired comparisons on the same seeds. A
 study directory (``fastact study``'s, holding ``spec.toml``) is shown part by part.
+``--figures OUTDIR`` writes the figures as PNG and SVG (`fastact.experiments.figures`), and for a
+study folder its ``report.md`` and self-contained ``report.html`` too.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sweep", default=None, metavar="TARGET",
                         help="draw as a sweep of TARGET (leaky-slope, depth, ...) instead of per epoch")
     parser.add_argument("--no-charts", action="store_true", help="tables only")
+    parser.add_argument("--figures", metavar="OUTDIR", default=None,
+                        help="also write the figures (PNG and SVG) into OUTDIR; when DIR is a study folder, "
+                             "its report.md and report.html too")
 
 
 def define_carried(runs) -> None:
@@ -107,4 +112,42 @@ def run_cli(args, console=None) -> int:
         chosen = [r for g in groups for r in g.runs]
         n = (tables.write_csv if args.csv_rows == "epoch" else tables.write_runs_csv)(chosen, args.csv)
         say(console, f"wrote {n} rows to {escape(args.csv)}")
+    if args.figures:
+        chosen = [r for g in groups for r in g.runs]
+        write_figures(console, args.dirs, chosen, args.figures, whole_study=study and not (where or by))
     return 0
+
+
+def write_figures(console, dirs, runs, outdir, whole_study: bool = False) -> None:
+    """The figures of ``runs`` into ``outdir`` (always grouped by full configuration: ``--group-by``
+    never averages different configurations in a figure); for a whole study folder, its report too."""
+    # Imported here: matplotlib and the report code load only when figures are asked for.
+    from fastact.experiments.figures import write_figures as figures_of
+    from fastact.experiments.report import is_study, write_study_report
+
+    if whole_study and is_study(dirs[0]):
+        files = write_study_report(dirs[0], figures_dir=outdir)
+        written, reports = files.figures, [files.md, files.html]
+    else:
+        written, reports = figures_of(runs, outdir), []
+    for w in written:
+        console.print(f"wrote {w.png} and {w.svg.name}")
+    for path in reports:
+        console.print(f"wrote {path}")
+
+
+def write_study_files(console, out) -> bool:
+    """What ``fastact study`` does at its end: ``report.md``, ``report.html`` and ``figures/`` in the
+    study folder ``out``. A failure is reported, not raised: the study's results are already safe,
+    and ``fastact report OUT --figures OUT/figures`` writes the report again."""
+    from fastact.experiments.report import write_study_report
+
+    try:
+        files = write_study_report(out)
+    except Exception as exc:  # noqa: BLE001 (the points are done; say what failed and how to retry)
+        console.print(f"[yellow]report not written[/yellow]: {type(exc).__name__}: {exc} "
+                      f"(fastact report {out} --figures {out}/figures tries again)")
+        return False
+    console.print(f"report: {files.html} ({files.md.name}, {len(files.figures)} figures in "
+                  f"{files.figures[0].png.parent if files.figures else out})")
+    return True

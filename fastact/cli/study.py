@@ -124,6 +124,9 @@ def run_cli(args, console=None) -> int:
         return EXIT_INTERRUPTED
     study = analysis.load_study(out)
     print_results(console, study, args.metric, show_charts=not args.quiet, width=chart_width())
+    from fastact.cli.report import write_study_files  # matplotlib loads only now, when the points are done
+
+    write_study_files(console, out)
     failed = run.count("failed")
     console.print(f"{run.summary()}; results: {out}/{RESULTS}"
                   + (" (--retry-failed runs the failed points again)" if failed else ""))

@@ -160,7 +160,7 @@ def test_output_written_to_a_file_reads_whole(long_data_dir, tmp_path):
     assert lines[0].startswith(f"dataset: custom from {long_data_dir} (") and lines[0].endswith(")")
     assert len(lines[0]) > 120 and lines[1].startswith("         300 train".replace("300", "270"))
     assert "…" not in path.read_text() and "\n\n\n" not in path.read_text()
-    assert any(line.startswith("│ leaky_relu(negative_slope=0.125) │") for line in lines)
+    assert any(line.startswith("│ leaky_relu ") for line in lines)  # labelled by what differs between the runs
     saved = next(line for line in lines if line.startswith("saved under "))
     assert saved.endswith("redraws this)")
 

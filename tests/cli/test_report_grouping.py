@@ -16,9 +16,18 @@ from clirun import run_cli
 
 
 def rows_of(out: str) -> list[list[str]]:
-    """Table rows (a wrapped cell's continuation lines, with an empty first cell, are skipped)."""
-    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│")]
-    return [r for r in rows if r[0]]
+    """Table rows, with the lines of a cell that wrapped (a long label, when piped at 120 columns)
+    joined back into it: a continuation line has the row's count cell empty."""
+    rows: list[list[str]] = []
+    for line in out.splitlines():
+        if not line.startswith("│"):
+            continue
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if rows and not cells[1]:
+            rows[-1] = [" ".join(filter(None, (a, b))) for a, b in zip(rows[-1], cells)]
+        else:
+            rows.append(cells)
+    return rows
 
 
 @pytest.fixture(scope="module")

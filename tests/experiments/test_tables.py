@@ -42,8 +42,9 @@ def test_summary_table_groups_seeds_with_mean_and_std():
     # final train acc: 0.8, 0.9 -> 85.00 +- 7.07 (sample std); best val: 0.7, 0.8; test: 0.75, 0.85
     assert "85.00 +- 7.07%" in relu and "75.00 +- 7.07%" in relu and "80.00 +- 7.07%" in relu and " 2 " in relu
     # the test accuracy's 95% t interval: 0.8 +- t(0.975, 1) * 0.0707 / sqrt(2)
+    # (the table clips it to [0, 100], where an accuracy lives)
     half = 12.706204736174707 * np.std([0.75, 0.85], ddof=1) / np.sqrt(2)
-    assert f"[{100 * (0.8 - half):.1f}, {100 * (0.8 + half):.1f}]" in relu
+    assert f"[{max(0.0, 100 * (0.8 - half)):.1f}, {min(100.0, 100 * (0.8 + half)):.1f}]" in relu
     sigmoid = next(line for line in text.splitlines() if " sigmoid " in line)
     assert "60.00%" in sigmoid and "+-" not in sigmoid and "2.00" in sigmoid
 

@@ -36,7 +36,7 @@ async def test_every_field_takes_only_what_it_can_hold():
         fields = list(app.query(FieldInput))
         assert {f.id for f in fields} >= {"f-hidden", "f-epochs", "f-batch_size", "f-lr", "f-seed", "f-seeds",
                                           "f-threads", "f-dataset", "f-data_dir", "p-rrelu-lower", "sweep-values",
-                                          "bench-acts", "bench-batch"}
+                                          "study-out", "bench-acts", "bench-batch"}
         assert not [w.id for w in app.query(Input) if not isinstance(w, FieldInput)]  # no plain Input left
         for field in sorted(fields, key=tab_of):
             if app.query_one("#tabs").active != tab_of(field):
@@ -113,11 +113,11 @@ async def test_escape_leaves_a_field_and_the_footer_says_so():
         await pilot.press("escape")
         assert app.focused is app.query_one("#settings")  # back on the panel, not lost
         footer = shown(app)
-        assert "escape" not in footer and {"1", "2", "3", "4", "5"} <= footer.keys()
+        assert "escape" not in footer and {"1", "2", "3", "4", "5", "6"} <= footer.keys()
         await pilot.press("2")
         assert app.query_one("#tabs").active == "sweep"
         app.query_one("#sweep-values").focus()
-        await pilot.press("escape", "3")
+        await pilot.press("escape", "4")
         assert app.focused is None and app.query_one("#tabs").active == "bench"
 
 
@@ -128,7 +128,8 @@ async def test_every_key_is_in_the_footer_somewhere():
         await pilot.pause()
         footer = shown(app)
         assert footer == {"tab": "Next panel", "r": "Run", "s": "Stop", "q": "Quit", "m": "Chart", "o": "Sort",
-                          "1": "train", "2": "sweep", "3": "bench", "4": "runs", "5": "log"}
+                          "e": "Export charts",
+                          "1": "train", "2": "sweep", "3": "study", "4": "bench", "5": "runs", "6": "log"}
         stop = app.screen.active_bindings["s"]
         assert not stop.enabled and app.screen.active_bindings["r"].enabled  # nothing to stop: greyed out
         app.query_one("#f-epochs").value = ""
@@ -136,7 +137,7 @@ async def test_every_key_is_in_the_footer_somewhere():
         assert not app.screen.active_bindings["r"].enabled  # a field has an error: nothing would run
         app.query_one("#f-epochs").value = "3"
         await pilot.pause()
-        await pilot.press("5")
+        await pilot.press("6")
         assert {"m", "o"}.isdisjoint(shown(app)) and not app.screen.active_bindings["r"].enabled
         app.query_one("#f-acts").focus()
         await pilot.press("1")
@@ -231,7 +232,7 @@ class NoTorchBench(FakeBench):
 async def test_benchmark_fields_take_the_cli_lists_and_absent_peers_have_no_columns():
     app = FastactApp(cli.parse(["--out", ""]), trainer=fake_trainer, benchmarks=NoTorchBench())
     async with app.run_test(size=(120, 32)) as pilot:
-        await pilot.press("3")
+        await pilot.press("4")
         app.query_one("#bench-acts").value = "relu, rrelu"
         app.query_one("#bench-batch").value = "4,8"
         await pilot.press("r")

@@ -9,8 +9,12 @@ from textual.app import ComposeResult
 from textual.containers import Grid
 from textual_plotext import PlotextPlot
 
+from fastact.experiments.figures import palette
+
 # Tableau-10: distinguishable on both dark and light backgrounds, unlike plotext's named
-# colours (white/yellow vanish on a light theme).
+# colours (white/yellow vanish on a light theme). Lines of an activation take its colour
+# from `fastact.experiments.figures.palette` (the same as in the exported figures); these
+# are for the other lines.
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 
@@ -47,7 +51,16 @@ class SeriesPlot(PlotextPlot):
         return max(0.0, lo - pad), min(100.0, hi + pad)
 
     def color_of(self, name: str):
-        return self.line_colors.setdefault(name, PALETTE[len(self.line_colors) % len(PALETTE)])
+        """The activation's own colour; a second line of one activation (its val beside its train)
+        or a line of none takes the first Tableau colour no line of this plot has."""
+        if name not in self.line_colors:
+            taken = set(self.line_colors.values())
+            act = palette.act_of(name)
+            color = palette.rgb(act) if act else None
+            if color is None or color in taken:
+                color = next((c for c in PALETTE if c not in taken), PALETTE[len(self.line_colors) % len(PALETTE)])
+            self.line_colors[name] = color
+        return self.line_colors[name]
 
     def on_mount(self) -> None:
         self.replot()

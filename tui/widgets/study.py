@@ -20,9 +20,14 @@ from fastact.experiments.spec import SpecError, parse_spec
 from fastact.experiments.tasks import SerialExecutor
 from fastact_tui.messages import RunsChanged
 from fastact_tui.widgets.charts import SeriesPlot
+from fastact_tui.widgets.fields import FieldInput
 from fastact_tui.widgets.study_bridge import StudyBridge, StudyFinished, StudyProgress
 
 FIRST = next(iter(BUILTINS))
+
+
+def _quick_label(on: bool) -> str:
+    return "quick: on" if on else "quick: off"
 
 
 class StudyView(Vertical):
@@ -33,8 +38,8 @@ class StudyView(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="study-controls"):
             yield Select([(n, n) for n in BUILTINS], value=FIRST, allow_blank=False, id="study-name", compact=True)
-            yield Checkbox("quick", True, id="study-quick", compact=True)
-            yield Input(f"{self.root}/{FIRST}-quick", id="study-out", compact=True, tooltip="the study directory")
+            yield Checkbox(_quick_label(True), True, id="study-quick", compact=True)
+            yield FieldInput(f"{self.root}/{FIRST}-quick", id="study-out", compact=True, tooltip="the study directory")
             yield Button("Run study", id="study-run", variant="success", compact=True)
             yield Button("Stop", id="study-stop", variant="error", compact=True, disabled=True)
         yield Static("", id="study-error", classes="error")
@@ -65,7 +70,9 @@ class StudyView(Vertical):
         name = self.query_one("#study-name", Select).value
         if self.query_one(TextArea).text != BUILTINS[name]:
             self.query_one(TextArea).text = BUILTINS[name]
-        quick = "-quick" if self.query_one("#study-quick", Checkbox).value else ""
+        box = self.query_one("#study-quick", Checkbox)
+        box.label = _quick_label(box.value)  # the state as text, not only the box's colour
+        quick = "-quick" if box.value else ""
         self.query_one("#study-out", Input).value = f"{self.root}/{name}{quick}"
         self._parts()
 
