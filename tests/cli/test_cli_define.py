@@ -182,6 +182,7 @@ def test_report_sweeps_a_defined_parameter_of_saved_runs_in_a_fresh_process(caps
 
 def test_bench_takes_define_too(capsys):
     code, out, err = run_cli(capsys, "bench", "--define", HSWISH, "--act", "hswish", "--ops", "forward", "--impls",
-                             "fastact,numpy", "--batch", "8", "--shape", "16,8", "--max-time", "0.01", "--min-rounds", "1")
+                             "fastact,numpy", "--batch", "8", "--shape", "16,8", "--max-time", "0.01",
+                             "--min-rounds", "1")
     assert code == 0, err
     assert "│ forward │ hswish │" in out and "skipped numpy hswish: numpy peer has no mapping for activation" in out
