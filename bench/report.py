@@ -126,7 +126,7 @@ def _tables(data: dict):
         for col in ("impl", "act", "batch", "steps", "MB above baseline", "numpy-traced MB"):
             mem.add_column(col, justify="left" if col in ("impl", "act") else "right")
         for m in data["memory"]:
-            mem.add_row(m["impl"], m["act"], str(m["batch"]), str(m["steps"]), _f(m["above_baseline_mb"], 1),
+            mem.add_row(m["impl"], _mem_act(m), str(m["batch"]), str(m["steps"]), _f(m["above_baseline_mb"], 1),
                         _f(m["numpy_traced_peak_mb"], 1))
         yield mem
     if data["targets"]:
@@ -191,8 +191,13 @@ def to_markdown(data: dict, ops=("step",)) -> str:
         out += [f"| {e['impl']} {e['act']} | {_f(e['seconds'], 2)} |" for e in data["epoch"]]
     if data["memory"]:
         out += ["", "| memory, short run at batch 1024 | MB above baseline |", "|---|---:|"]
-        out += [f"| {m['impl']} {m['act']} | {_f(m['above_baseline_mb'], 1)} |" for m in data["memory"]]
+        out += [f"| {m['impl']} {_mem_act(m)} | {_f(m['above_baseline_mb'], 1)} |" for m in data["memory"]]
     return "\n".join(out) + "\n"
+
+
+def _mem_act(m: dict) -> str:
+    """``relu``, ``relu + dropout 0.5``."""
+    return m["act"] + (f" + dropout {m['dropout']:g}" if m.get("dropout") else "")
 
 
 def main(argv=None) -> int:

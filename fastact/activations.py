@@ -6,7 +6,9 @@ defaults, rules and option names, and the initialisation it wants. The CLI's ``-
 choices and parameter flags, the sweep targets, the TUI's checklist and fields, the tests
 and the benchmarks are all generated from :data:`ACTIVATIONS`; adding an activation means
 one ``_register(...)`` call here (the independent references that must cover it are listed
-by `tests/test_activation_tables.py`, which fails naming any table that lacks it).
+by `tests/test_activation_tables.py`, which fails naming any table that lacks it). Users add
+their own from a formula in ``z`` with `define` (group ``"custom"``), which every interface then
+offers like a built-in.
 
 Scalar signature shared by every entry (``z`` pre-activation, ``y`` output):
 
@@ -34,13 +36,16 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from fastact.engine import mathfn as fm
 from fastact.engine.jit import scalar
 from fastact.errors import SettingsError
+from fastact.formula import CompiledFormula, FormulaError, compile_formula
 
 _SELU_ALPHA = 1.6732632423543772
 _SELU_SCALE = 1.0507009873554805
@@ -117,11 +122,26 @@ class Activation:
     random: bool = False  # RReLU: `u` is sampled per element while training
     param_grad: Callable | None = None
     constraints: tuple[Constraint, ...] = ()
-    source: str = ""  # the text its scalar code is generated from: part of its kernels' cache key
+    source: str = field(default="", repr=False)  # what its scalar code comes from: part of its kernels' cache key
+    # A defined (custom) entry: the compiled formula it was built from (`define`).
+    definition: CompiledFormula | None = field(default=None, compare=False, repr=False)
 
     @property
     def defaults(self) -> dict[str, float]:
         return {p.name: p.default for p in self.params}
+
+    @property
+    def spec(self) -> dict | None:
+        """A defined entry's definition as plain data, ``define(**act.spec)`` rebuilds it (None: built-in).
+
+        What a saved run, a model file, a study or a worker process carries: ``name``, ``formula``
+        (its text), ``params`` (name -> default), ``learnable``, ``rules`` and ``init``.
+        """
+        if self.definition is None:
+            return None
+        spec = self.definition.spec
+        return {"name": spec["name"], "formula": spec["text"], "params": spec["params"],
+                "learnable": spec["learnable"], "rules": spec["rules"], "init": self.init}
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -185,11 +205,12 @@ def get(name: str) -> Activation:
     return ACTIVATIONS[key]
 
 
-GROUPS = ("seed", "extra", "every")
+GROUPS = ("seed", "extra", "custom", "every")
 
 
 def names(group: str = "every") -> list[str]:
-    """Names in table order: ``"seed"`` (the experiment's seven), ``"extra"`` or ``"every"``."""
+    """Names in table order: ``"seed"`` (the experiment's seven), ``"extra"``, ``"custom"`` (defined
+    with `define`) or ``"every"``."""
     if group not in GROUPS:
         raise SettingsError("group", group, f"one of {', '.join(GROUPS)}")
     return [n for n, a in ACTIVATIONS.items() if group == "every" or a.group == group]
@@ -197,17 +218,157 @@ def names(group: str = "every") -> list[str]:
 
 def expand(given) -> list[str]:
     """Activation names from what users type: names, ``all`` or ``seed`` (the seed's seven),
-    ``extra`` (the others) or ``every``, separated by spaces and/or commas, in the order given,
-    without repeats."""
+    ``extra`` (the other built-ins), ``custom`` (the defined ones) or ``every``, separated by
+    spaces and/or commas, in the order given, without repeats."""
     items = [given] if isinstance(given, str) else list(given)
     out: list[str] = []
     for item in items:
         for word in str(item).replace(",", " ").split():
-            group = {"all": "seed", "seed": "seed", "extra": "extra", "every": "every"}.get(word.lower())
+            group = {"all": "seed", "seed": "seed", "extra": "extra", "custom": "custom", "every": "every"}.get(
+                word.lower())
             for n in names(group) if group else [get(word).name]:
                 if n not in out:
                     out.append(n)
     return out
+
+
+#: the initialisation families an entry may ask for (`fastact.nn.init.for_activation` maps them)
+INITS = ("he", "glorot", "lecun")
+#: words `expand` reads as groups, so no activation may be called that
+_RESERVED = ("all", "seed", "extra", "custom", "every")
+#: keyword arguments of `fastact.nn.Dense`, `MLP` and `warm_up`, which take activation parameters as
+#: ``**act_params`` too: a parameter may not be called one of them
+_TAKEN_PARAMS = ("sizes", "n_in", "n_out", "act", "dtype", "rng", "index", "seed", "prelu", "initializer",
+                 "dropout")
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}", re.ASCII)
+_DEFINE_LOCK = threading.Lock()
+
+
+def spec_of(name) -> dict | None:
+    """The definition of a defined activation called ``name`` (`Activation.spec`); None otherwise."""
+    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else None
+    act = ACTIVATIONS.get(key)
+    return None if act is None else act.spec
+
+
+def define(name: str, formula: str, params: dict | None = None, *, learnable: str | None = None,
+           rules: dict | None = None, init: str = "he", replace: bool = False) -> Activation:
+    """Add an activation defined by a formula in the pre-activation ``z`` to the table (group ``"custom"``).
+
+    >>> act = define("hswish", "z * clip(z + 3, 0, 6) / 6")
+    >>> act.formula, act.group
+    ('y = z * clip(z + 3, 0, 6) / 6', 'custom')
+
+    The formula is parsed by `fastact.formula`'s whitelisted grammar (never evaluated as
+    Python), differentiated by SymPy and generated into the table's scalar functions, so the
+    fused kernels specialise on it like on a built-in (``u`` makes it random like RReLU; a
+    ``learnable`` parameter is trained per unit or shared, like PReLU's slope). Its parameters
+    get options ``<name>-<param>`` (``--swishb-beta``, the sweep target ``swishb-beta``).
+
+    Defining the same name again with the same definition returns the existing entry (so a
+    saved run, a study or a worker can always re-define what it carries); a different
+    definition under a taken name is an error unless ``replace=True``. Built-in names are never
+    replaced.
+
+    Args:
+      name: a lowercase identifier ``[a-z][a-z0-9_]*`` (up to 32), not a built-in's name.
+      formula: the formula text (docs/FORMULAS.md).
+      params: parameter name -> default, in the order the kernels' ``c`` carries them.
+      learnable: the parameter trained per unit (or shared), or None.
+      rules: parameter name -> rule (``"> 0"``, ``"in [0, 1]"``: `fastact.formula.params`).
+      init: the initialisation family, one of `INITS`.
+      replace: replace an existing defined activation of this name.
+
+    Raises:
+      FormulaError: (a ValueError) a bad name, formula, parameter, rule or init, or a name
+        taken by a different definition; the message is one line naming it.
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise FormulaError(f"invalid activation name {_show(name)}. Valid: lowercase identifiers [a-z][a-z0-9_]* "
+                           "of up to 32 characters")
+    if name in _RESERVED:
+        raise FormulaError(f"{name!r} is a group word of --act ({', '.join(_RESERVED)}); choose another name. "
+                           f"Received: name={name!r}")
+    taken = ACTIVATIONS.get(name)
+    if taken is not None and taken.definition is None:
+        builtins = ", ".join(n for n, a in ACTIVATIONS.items() if a.definition is None)
+        raise FormulaError(f"{name!r} is a built-in activation; choose another name. Received: name={name!r}. "
+                           f"Built-in: {builtins}")
+    if init not in INITS:
+        raise FormulaError(f"{name}: init must be one of {', '.join(INITS)}. Received: init={_show(init)}")
+    taken_params = [p for p in (params or {}) if p in _TAKEN_PARAMS] if isinstance(params, dict) else []
+    if taken_params:
+        raise FormulaError(f"{name}: parameter name {taken_params[0]!r} is taken by the layers' own arguments "
+                           f"({', '.join(_TAKEN_PARAMS)}); choose another")
+    compiled = compile_formula(name, formula, params, learnable=learnable, rules=rules)
+    act = _entry(compiled, init)
+    with _DEFINE_LOCK:
+        taken = ACTIVATIONS.get(name)
+        if taken is not None:
+            if _same_definition(taken, act):
+                return taken
+            if not replace:
+                raise FormulaError(f"{name!r} is already defined as {taken.formula[4:]!r} "
+                                   f"({_describe(taken)}); pass replace=True (or another name) to define "
+                                   f"{act.formula[4:]!r} ({_describe(act)})")
+        _check_options(act)
+        ACTIVATIONS[name] = act
+    return act
+
+
+#: the keys of a definition as plain data (`Activation.spec`)
+SPEC_KEYS = ("name", "formula", "params", "learnable", "rules", "init")
+
+
+def define_spec(spec) -> Activation:
+    """`define` from plain data read from a file (a saved run, a model, a study): ``define(**spec)``
+    once ``spec`` is checked to be a mapping of `SPEC_KEYS` (``name`` and ``formula`` required).
+
+    Raises:
+      FormulaError: one line, as `define`'s.
+    """
+    if not isinstance(spec, dict) or not {"name", "formula"} <= set(spec) or set(spec) - set(SPEC_KEYS):
+        raise FormulaError(f"a definition is a mapping of {', '.join(SPEC_KEYS)} (name and formula required). "
+                           f"Received: {_show(spec, 80)}")
+    return define(**spec)
+
+
+def _show(value, limit: int = 40) -> str:
+    s = value if isinstance(value, str) else str(value)
+    return repr(s[:limit]) + f"... ({len(s)} characters)" if len(s) > limit else repr(s)
+
+
+def _entry(f: CompiledFormula, init: str) -> Activation:
+    params = tuple(
+        Param(p.name, p.default, p.check, p.rule,
+              "initial value, then learned per unit or shared" if p.learnable else "")
+        for p in f.params)
+    return Activation(f.name, f"y = {f.canonical}", f.forward, f.backward, params, init=init, group="custom",
+                      learnable=f.learnable, random=f.uses_u, param_grad=f.param_grad, source=f.source,
+                      definition=f)
+
+
+def _same_definition(a: Activation, b: Activation) -> bool:
+    """The same generated code, defaults, rules, learnable parameter and init (the text's spacing aside)."""
+    fa, fb = a.definition, b.definition
+    return (fa.source_hash == fb.source_hash and fa.spec["params"] == fb.spec["params"]
+            and fa.spec["rules"] == fb.spec["rules"] and fa.learnable == fb.learnable and a.init == b.init)
+
+
+def _describe(act: Activation) -> str:
+    parts = [f"{p.name}={p.default:g}" + (" learnable" if p.name == act.learnable else "") for p in act.params]
+    return ", ".join([*parts, f"init={act.init}"])
+
+
+def _check_options(act: Activation) -> None:
+    """Each parameter's option must be new: ``--<option>`` flags and sweep targets are keyed by it."""
+    for other in ACTIVATIONS.values():
+        if other.name == act.name:
+            continue
+        clash = {other.option(p.name) for p in other.params} & {act.option(p.name) for p in act.params}
+        if clash:
+            raise FormulaError(f"{act.name}: parameter option {sorted(clash)[0]!r} is already {other.name}'s; "
+                               f"rename the parameter or the activation")
 
 
 def _builtin(name, formula, forward, backward, **kw) -> None:

@@ -20,8 +20,8 @@ from idxgen import write_idx_dataset  # noqa: E402
 
 #: The engine tests that also run as plain Python (``NUMBA_DISABLE_JIT=1``, tests/engine/test_nojit.py),
 #: chosen by test name and parameter values (never by generated ids, which change when a
-#: parametrisation does): small shapes covering relu, softplus, gelu, prelu and rrelu, the loss,
-#: both optimizers, one whole training step, the RNG and the GEMM binding.
+#: parametrisation does): small shapes covering relu, softplus, gelu, prelu and rrelu, dropout, the
+#: loss, both optimizers, one whole training step, the RNG and the GEMM binding.
 NOJIT = {
     "test_activations.py::test_forward_and_derivative_match_reference": [{"name": "relu", "dtype": "float64"}],
     "test_activations.py::test_derivative_matches_central_differences": [{"name": "softplus"}, {"name": "rrelu"}],
@@ -35,6 +35,7 @@ NOJIT = {
         {"kind": "adamw", "kw": dict(lr=1e-2, weight_decay=0.1), "dtype": "float32"}],
     "test_model.py::test_train_step_matches_naive_mlp": [{"act": "rrelu", "opt_kind": "adam"},
                                                           {"act": "prelu", "opt_kind": "sgd"}],
+    "test_dropout.py::test_forward_and_backward_match_numpy_given_the_mask": [{"name": "rrelu", "dtype": "float64"}],
     "test_rng.py::test_evaluation_uses_the_midpoint": [{"dtype": "float64"}],
     "test_rng.py::test_same_seed_and_step_reproduce_bitwise": [{}],
     "test_blas.py::test_gemm_on_tile_views_leaves_the_rest_untouched": [{"ta": False, "tb": True,
@@ -56,6 +57,34 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if _nojit_case(item):
             item.add_marker(pytest.mark.nojit)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _formula_cache_dir(tmp_path_factory):
+    """Generated formula modules go to this session's temporary directory, not ~/.cache (also for the
+    CLI processes tests start, which inherit the environment)."""
+    import os
+
+    path = tmp_path_factory.getbasetemp() / "formulas"
+    old = os.environ.get("FASTACT_FORMULA_CACHE")
+    os.environ["FASTACT_FORMULA_CACHE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("FASTACT_FORMULA_CACHE", None)
+    else:
+        os.environ["FASTACT_FORMULA_CACHE"] = old
+
+
+@pytest.fixture(autouse=True)
+def _activation_table():
+    """Every test starts and ends with the same activation table: what one defines (a formula, a
+    ``--define``) is gone before the next, so lists generated from the table stay the built-ins'."""
+    from fastact import activations
+
+    saved = dict(activations.ACTIVATIONS)
+    yield
+    activations.ACTIVATIONS.clear()
+    activations.ACTIVATIONS.update(saved)
 
 
 @pytest.fixture(scope="session")

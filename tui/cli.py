@@ -1,6 +1,7 @@
 """`fastact-tui` arguments: exactly the `fastact train` options, used to pre-fill the form.
 
     fastact-tui --act relu prelu rrelu --epochs 5 --negative-slope 0.1
+    fastact-tui --define "hswish = z * clip(z + 3, 0, 6) / 6" --act relu hswish
 
 The options come from `fastact.cli.options.add_run_arguments`, so the CLI and the dashboard
 can never drift apart; a value the form would reject is rejected here the way `fastact train`
@@ -10,10 +11,18 @@ does.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from fastact import activations
 from fastact.cli import Parser
-from fastact.cli.options import act_names, add_resource_arguments, add_run_arguments, param_dest
+from fastact.cli.options import (
+    act_names,
+    add_resource_arguments,
+    add_run_arguments,
+    apply_defines,
+    param_dest,
+    prescan_defines,
+)
 from fastact_tui.form import FIELDS
 
 
@@ -27,8 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse(argv=None) -> dict:
     """Form pre-fill: field id -> text, plus ``acts``, ``params``, ``base`` (pass-through config) and
-    ``memory_budget`` (``--memory-budget``, applied for the app's life by `fastact_tui.app.main`)."""
-    ns = build_parser().parse_args(argv)
+    ``memory_budget`` (``--memory-budget``, applied for the app's life by `fastact_tui.app.main`).
+
+    ``--define`` s are defined first (the parser's ``--act`` names and flags come from the table).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        apply_defines(prescan_defines(argv))
+        parser = build_parser()
+    except ValueError as exc:
+        Parser(prog="fastact-tui").error(str(exc).splitlines()[0])
+    ns = parser.parse_args(argv)
     fields = {key: "" if getattr(ns, key) is None else str(getattr(ns, key)) for key in FIELDS}
     fields["hidden"] = " ".join(str(h) for h in ns.hidden)
     params = {(a.name, prm.name): f"{getattr(ns, param_dest(a.name, prm.name)):g}"

@@ -21,7 +21,7 @@ from fastact.training.memory import check_runs
 
 #: the form's text fields and selects, by TrainConfig field name (plus ``seeds``)
 FIELDS = ("hidden", "epochs", "batch_size", "lr", "optimizer", "seed", "seeds", "threads", "dataset", "data_dir",
-          "data_file", "prelu")
+          "data_file", "prelu", "dropout")
 
 
 def defaults() -> dict[str, str]:
@@ -100,6 +100,7 @@ def build(values: dict[str, str], acts: list[str], params: dict[tuple[str, str],
     for key in ("epochs", "batch_size"):
         common[key] = _typed(errors, key, values[key], int)
     common["lr"] = _typed(errors, "lr", values["lr"], float)
+    common["dropout"] = _typed(errors, "dropout", values["dropout"], float)
     common["threads"] = _typed(errors, "threads", values["threads"], int, blank_ok=True)
     common.update(optimizer=values["optimizer"], prelu=values["prelu"], dataset=values["dataset"].strip() or "auto",
                   data_dir=values["data_dir"].strip() or None, data_file=values["data_file"].strip() or None)

@@ -12,16 +12,21 @@ from fastact.benchmarks.reference import Case, _FastactCase
 
 
 def make_case(impl: str, op: str, act: str, batch: int = 128, shape: tuple[int, int] = (784, 512),
-              seed: int = 0, exact_noise: bool = False, **act_params) -> Case:
-    """Build one benchmark case; every impl starts from fastact's initial weights for ``seed``."""
+              seed: int = 0, exact_noise: bool = False, dropout: float = 0.0, **act_params) -> Case:
+    """Build one benchmark case; every impl starts from fastact's initial weights for ``seed``.
+
+    ``dropout``: fastact's fused dropout on the hidden layer (the peers have no such case).
+    """
     act = activations.get(act).name
     _check_choice("impl", impl, IMPLS)
     _check_choice("op", op, OPS)
+    if dropout and impl != "fastact":
+        raise ValueError(f"only fastact's cases take dropout. Received: impl={impl!r}, dropout={dropout!r}")
     if why := missing(impl, act):
         raise ValueError(why)
     n_in, n_out = (int(s) for s in shape)
     if impl == "fastact":
-        return _FastactCase(op, act, batch, n_in, n_out, seed, act_params)
+        return _FastactCase(op, act, batch, n_in, n_out, seed, act_params, dropout)
     if impl == "numpy":
         return _NumpyCase(op, act, batch, n_in, n_out, seed, act_params, exact_noise)
     return _TorchCase(op, act, batch, n_in, n_out, seed, act_params, exact_noise)

@@ -38,10 +38,10 @@ def _params_of(act: str, layer) -> dict:
 
 
 class _FastactCase(Case):
-    def __init__(self, op, act, batch, n_in, n_out, seed, act_params):
+    def __init__(self, op, act, batch, n_in, n_out, seed, act_params, dropout=0.0):
         self.x, self.dy, self.labels = _inputs(batch, n_in, n_out, seed)
         if op == "step":
-            self.model = MLP([n_in, n_out, N_CLASSES], act, seed=seed, **act_params)
+            self.model = MLP([n_in, n_out, N_CLASSES], act, seed=seed, dropout=dropout, **act_params)
             self.opt = SGD(lr=SGD_LR)
             self.loss = math.nan
 
@@ -51,7 +51,8 @@ class _FastactCase(Case):
 
             self.fn = step
         else:
-            self.layer = Dense(n_in, n_out, act, rng=np.random.default_rng(seed), seed=seed, **act_params)
+            self.layer = Dense(n_in, n_out, act, rng=np.random.default_rng(seed), seed=seed, dropout=dropout,
+                               **act_params)
             if op == "forward":
                 self.fn = lambda: self.layer.forward(self.x, training=True)
             else:

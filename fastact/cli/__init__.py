@@ -60,6 +60,10 @@ def _version() -> str:
     return __version__
 
 
+#: the commands that take ``--define`` (their parsers depend on the activation table)
+DEFINES = ("train", "sweep", "study", "bench")
+
+
 def main(argv=None) -> int:
     """Run ``fastact`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit code.
 
@@ -77,7 +81,16 @@ def _main(argv: list[str]) -> int:
     # Lazy: import only the module of the command given (`fastact report` never loads the
     # benchmark peers); a missing module only disables its own subcommand.
     command = next((a for a in argv if not a.startswith("-")), "")
-    parser = build_parser(command)
+    try:
+        if command in DEFINES:
+            # Two stages: `--define`s first, since the table decides which `--act` names and flags exist.
+            from fastact.cli.options import apply_defines, prescan_defines
+
+            apply_defines(prescan_defines(argv))
+        parser = build_parser(command)
+    except ValueError as exc:  # a bad --define, or a defined parameter's flag clashing with an option
+        print(f"fastact {command}: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
     args, extra = parser.parse_known_args(argv)
     sub = parser._subparsers._group_actions[0].choices[args.command]
     if extra:  # worded by the subcommand, like every other usage error of its arguments

@@ -12,8 +12,10 @@ from fastact.benchmarks.report import ratio_table, render_table
 from fastact.benchmarks.timing import MAX_ROUNDS, MAX_TIME, _plan, run
 from fastact.cli.options import (
     add_act_argument,
+    add_define_argument,
     add_list_argument,
     add_resource_arguments,
+    apply_defines,
     check_output_file,
     choice,
     positive_int,
@@ -23,6 +25,7 @@ from fastact.engine import threads as engine_threads
 
 def add_arguments(parser) -> None:
     """Options of ``fastact bench``: every list flag takes values separated by spaces and/or commas."""
+    add_define_argument(parser)
     add_act_argument(parser, activations.names("seed"), "all")
     add_list_argument(parser, "--batch", positive_int, "batch size", default=[128], metavar="B",
                       help="batch sizes, e.g. 128 1024 or 128,1024 (default: 128)")
@@ -72,6 +75,7 @@ def run_cli(args) -> int:
 
     from fastact.cli.output import make_console, say
 
+    apply_defines(args.define)  # fastact's kernels only: the peers have no mapping for a defined activation
     console = make_console()
     # Bad arguments (and cases too large for the memory budget) fail before the bar shows.
     _plan(args.act, args.batch, args.ops, args.impls, args.shape, names=("--batch", "--shape"))

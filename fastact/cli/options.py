@@ -5,6 +5,11 @@ Flags come from the library: the `TrainConfig` defaults, the choices in `fastact
 per activation parameter from the table (``--<option>``, `Activation.option`). A library
 `SettingsError` names a field (``batch_size``, ``rrelu.lower``); `flag_of` turns it into the
 flag users typed (``--batch-size``, ``--rrelu-lower``) so messages read in their words.
+
+``--define`` adds activations to the table, and the table decides which ``--act`` names and
+parameter flags exist, so a parser is built in two stages: `prescan_defines` reads only the
+``--define`` values of the command line and `apply_defines` defines them, then the full parser
+is built (`fastact.cli.main` and ``fastact-tui`` both do this).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 
 from fastact import activations, fsio, resources
 from fastact.errors import SettingsError
+from fastact.formula import SYNTAX, FormulaError, parse_definition
 from fastact.nn import DTYPES, OPTIMIZERS, PRELU_MODES
 from fastact.training import TrainConfig
 from fastact.training.config import MONITORS, check_seeds
@@ -127,7 +133,7 @@ def choice(valid, what: str):
     return pick
 
 
-ACT_WORDS = ("all", "seed", "extra", "every")
+ACT_WORDS = ("all", "seed", "extra", "custom", "every")
 
 
 def act_words(word: str) -> list[str]:
@@ -165,9 +171,49 @@ def add_act_argument(p: argparse.ArgumentParser, default: list[str], shown: str)
                            f", 'every' = all {len(acts)} (default: {shown})")
 
 
+DEFINE_HELP = (f"define an activation from a formula in z (repeatable), then use it in --act: {SYNTAX}; "
+               "e.g. 'hswish = z * clip(z + 3, 0, 6) / 6' or 'swishb = z * sigmoid(beta * z); beta = 1.0 > 0 "
+               "learnable'. Formulas are parsed by a whitelisted grammar, never run as Python (docs/FORMULAS.md)")
+
+
+def add_define_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--define", action="append", default=[], metavar="DEFINITION", help=DEFINE_HELP)
+
+
+def prescan_defines(argv) -> list[str]:
+    """The ``--define`` values in ``argv`` (also ``--define=...`` and unambiguous prefixes, as argparse reads them)."""
+    p = argparse.ArgumentParser(add_help=False)
+    add_define_argument(p)
+    try:
+        known, _ = p.parse_known_args(list(argv))
+    except SystemExit:  # `--define` without a value: the full parser words the error
+        return []
+    return list(known.define)
+
+
+def apply_defines(texts) -> list[activations.Activation]:
+    """Define each ``--define`` text (the same definition again is a no-op).
+
+    Raises:
+        UsageError: a definition that does not parse or compile, one line starting ``--define:``.
+    """
+    out = []
+    for text in texts:
+        try:
+            out.append(activations.define(**parse_definition(text)))
+        except FormulaError as exc:
+            raise UsageError(f"--define: {str(exc).splitlines()[0]}") from None
+    return out
+
+
 def add_run_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
-    """The options of one or more training runs (``fastact train``; ``fastact sweep`` with ``sweep``)."""
+    """The options of one or more training runs (``fastact train``; ``fastact sweep`` with ``sweep``).
+
+    Raises:
+        UsageError: a defined activation's parameter flag would clash with an existing option.
+    """
     d = TrainConfig()
+    add_define_argument(p)
     add_act_argument(p, ["relu"] if sweep else activations.names("seed"), "relu" if sweep else "all")
     add_list_argument(p, "--hidden", int, "int", default=list(d.hidden), metavar="N",
                       help="hidden layer widths: '512' is one layer, '512 256 128' (or 512,256,128) three "
@@ -190,8 +236,12 @@ def add_run_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
                         "optionally x_test, y_test (numpy.savez writes it); replaces --dataset/--data-dir")
     p.add_argument("--threads", type=int, default=None, help="kernel threads (default: all cores)")
     p.add_argument("--dtype", default=d.dtype, choices=list(DTYPES), help=f"(default: {d.dtype})")
-    p.add_argument("--prelu", default=d.prelu, choices=PRELU_MODES,
-                   help=f"learnable slopes per unit or shared (default: {d.prelu})")
+    p.add_argument("--prelu", "--learnable", dest="prelu", default=d.prelu, choices=PRELU_MODES,
+                   help="a learnable activation parameter (PReLU's slope, a defined activation's learnable one) "
+                        f"per unit or shared by the layer (default: {d.prelu})")
+    p.add_argument("--dropout", type=float, default=d.dropout, metavar="P",
+                   help="inverted dropout after every hidden layer while training, rate P in [0, 1), fused into "
+                        f"the kernels (no mask is stored) (default: {d.dropout:g})")
     p.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
                    help="stop once --monitor has not improved for PATIENCE epochs (Keras's EarlyStopping; "
                         "default: train every epoch)")
@@ -204,8 +254,11 @@ def add_run_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     p.add_argument("--no-save-best", action="store_true", help="do not write model.best.npz (the best epoch's weights)")
     for act in activations.ACTIVATIONS.values():
         for prm in act.params:
-            p.add_argument("--" + act.option(prm.name), dest=param_dest(act.name, prm.name), type=float,
-                           default=None, metavar="X",
+            flag = "--" + act.option(prm.name)
+            if flag in p._option_string_actions:
+                raise UsageError(f"--define: {act.name}'s parameter {prm.name} would be the flag {flag}, which "
+                                 f"{p.prog} already has; rename the parameter or the activation")
+            p.add_argument(flag, dest=param_dest(act.name, prm.name), type=float, default=None, metavar="X",
                            help=f"{act.name} {prm.name}, {prm.rule} (default: {prm.default:g}) {prm.help}")
     p.add_argument("--out", default=d.out, metavar="DIR", help=f"results root (default: {d.out})")
     p.add_argument("--no-save", action="store_true", help="write no files")
@@ -286,6 +339,7 @@ def configs_from_args(args, acts: list[str] | None = None) -> list[TrainConfig]:
             cannot be written.
         SettingsError: a setting breaks a library rule (the caller words it as a flag).
     """
+    apply_defines(getattr(args, "define", None) or [])
     acts = act_names(args) if acts is None else acts
     check_seeds(args.seeds)
     given = {(a.name, p.name): getattr(args, param_dest(a.name, p.name), None)
@@ -305,8 +359,8 @@ def configs_from_args(args, acts: list[str] | None = None) -> list[TrainConfig]:
                 optimizer=args.optimizer, momentum=args.momentum, nesterov=args.nesterov,
                 weight_decay=args.weight_decay, seed=seed, val_split=args.val_split, dataset=args.dataset,
                 data_dir=args.data_dir, data_file=args.data_file, threads=args.threads, dtype=args.dtype,
-                act_params=params, prelu=args.prelu, early_stopping=args.early_stopping, monitor=args.monitor,
-                min_delta=args.min_delta, restore_best_weights=args.restore_best_weights,
+                act_params=params, prelu=args.prelu, dropout=args.dropout, early_stopping=args.early_stopping,
+                monitor=args.monitor, min_delta=args.min_delta, restore_best_weights=args.restore_best_weights,
                 save_best=not args.no_save_best, out=None if args.no_save else args.out))
     for c in configs:
         c.validate()

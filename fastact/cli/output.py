@@ -75,11 +75,13 @@ class ConsoleCallbacks(ConsoleProgress):
                 self.say(result.message)
 
 
-def header(console: Console, ds, threads: int) -> None:
+def header(console: Console, ds, threads: int, configs=()) -> None:
     say(console, f"dataset: {escape(ds.description)}")
     say(console, f"         {len(ds.y_train):,} train / {len(ds.y_val):,} validation / {len(ds.y_test):,} test, "
                  f"{ds.input_dim} inputs, {ds.n_classes} classes")
     say(console, f"threads: {threads} ({threading_layer()}), BLAS: {backend_name()}")
+    for line in tables.definitions(c.to_dict() for c in configs):
+        say(console, f"defined: {escape(line)}")
 
 
 def print_results(console: Console, results, quiet: bool, title: str = "Results") -> None:

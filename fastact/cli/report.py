@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from fastact import fsio
+from fastact import activations, fsio
 from fastact.cli.options import UsageError, check_output_file
 from fastact.cli.output import chart_width, make_console, say
 from fastact.cli.study_output import print_results
@@ -28,6 +28,7 @@ from fastact.experiments.metrics import METRICS
 from fastact.experiments.runner import SPEC
 from fastact.experiments.stats import compare
 from fastact.experiments.sweep import targets
+from fastact.formula import FormulaError
 from fastact.training import runs as saved
 
 
@@ -53,12 +54,26 @@ def add_arguments(parser) -> None:
                              "its report.md and report.html too")
 
 
+def define_carried(runs) -> None:
+    """Define the activations saved runs carry (`TrainConfig.define`), through the whitelisted parser.
+
+    Raises:
+        UsageError: a run's definition does not parse, or clashes with another; naming the run.
+    """
+    for run in runs:
+        spec = run["config"].get("define")
+        if isinstance(spec, dict):
+            try:
+                activations.define_spec(spec)
+            except FormulaError as exc:
+                raise UsageError(f"{run['dir']}: its activation cannot be defined: {str(exc).splitlines()[0]}") \
+                    from None
+
+
 def run_cli(args, console=None) -> int:
     """Redraw tables and charts from saved runs; a bad path or option raises (exit 2)."""
     console = console or make_console()
     known = targets()
-    if args.sweep and args.sweep not in known:
-        raise UsageError(f"--sweep must be one of {', '.join(sorted(known))}. Received: sweep={args.sweep!r}")
     check_output_file("--csv", args.csv)
     if getattr(args, "figures", None) and (problem := fsio.writable_dir_problem(args.figures)):
         raise UsageError(f"--figures must be a directory fastact can write ({problem}). "
@@ -74,12 +89,19 @@ def run_cli(args, console=None) -> int:
         print(f"fastact report: warning: skipped {problem}", file=sys.stderr)
     if not runs:
         raise UsageError(f"DIR holds no readable runs ({len(skipped)} skipped). Received: {' '.join(args.dirs)}")
+    if args.sweep and args.sweep not in known:
+        define_carried(runs)  # a defined activation's parameter: its sweep target exists once it is defined
+        known = targets()
+    if args.sweep and args.sweep not in known:
+        raise UsageError(f"--sweep must be one of {', '.join(sorted(known))}. Received: sweep={args.sweep!r}")
     where = parse_where(args.where) if args.where else None
     by = [b.strip() for b in args.group_by.split(",") if b.strip()] if args.group_by else None
     groups = group_runs(runs, by, where)
     say(console, f"{len(runs)} run(s) from {escape(', '.join(args.dirs))}"
         + (f" ({len(skipped)} skipped)" if skipped else "")
         + (f", {sum(len(g.runs) for g in groups)} matching {escape(args.where)}" if where else ""))
+    for line in tables.definitions(r["config"] for r in runs):
+        say(console, f"defined: {escape(line)}")
     study = len(args.dirs) == 1 and (Path(args.dirs[0]) / SPEC).is_file()
     if args.sweep:
         target = known[args.sweep]

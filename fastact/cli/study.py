@@ -4,6 +4,7 @@
     fastact study seed --quick --dry-run     its points and an estimated time
     fastact study seed --quick               run it (again: resume) into studies/seed-quick/
     fastact study my.toml --out st/ --retry-failed
+    fastact study my.toml --define "hswish = z * clip(z + 3, 0, 6) / 6"   (a spec's [define] table is better)
 
 The spec format is `fastact.experiments.spec`, the directory and resume rules
 `fastact.experiments.runner`. A bad spec field is one line naming it
@@ -17,7 +18,7 @@ import argparse
 import sys
 from collections import defaultdict
 
-from fastact.cli.options import UsageError, add_resource_arguments, check_out
+from fastact.cli.options import UsageError, add_define_argument, add_resource_arguments, apply_defines, check_out
 from fastact.cli.output import EXIT_FAILED, EXIT_INTERRUPTED, chart_width, header, load_data, make_console
 from fastact.cli.study_output import StudyConsole, estimate_line, print_results
 from fastact.engine import threads as _threads
@@ -50,6 +51,7 @@ def add_arguments(p) -> None:
     p.add_argument("--threads", type=int, default=None, help="kernel threads per point (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar: one line per point (for logs)")
     add_resource_arguments(p)
+    add_define_argument(p)  # a spec's own [define] table is the reproducible way; this is for a quick look
 
 
 def _spec(args):
@@ -103,18 +105,20 @@ def run_cli(args, console=None) -> int:
         return list_builtins(console)
     if not args.study:
         raise UsageError(f"give a study: a built-in name ({', '.join(BUILTINS)}) or a SPEC.toml (--list shows them)")
+    apply_defines(args.define)
     spec = _spec(args)
     machine = {"data_dir": args.data_dir, "threads": args.threads}
     TrainConfig(data_dir=args.data_dir, threads=args.threads).validate()  # words as --data-dir / --threads
     out = args.out or f"studies/{spec.name}{'-quick' if spec.quick else ''}"
     if args.out is not None:
         check_out(argparse.Namespace(out=args.out))
-    configs = [p.config for p in spec.points(**machine)]
+    points = spec.points(**machine)
+    configs = [p.config for p in points]
     _check_memory(args, configs)  # a named dataset's shape is known: before it is downloaded or loaded
     threads = _threads.set_num_threads(args.threads)
     ds = load_data(configs[0])
     _check_memory(args, configs, ds)
-    header(console, ds, threads)
+    header(console, ds, threads, list({p.config.act: p.config for p in points}.values()))
     if args.dry_run:
         return dry_run(console, spec, out, ds, machine)
     executor = make_executor(args.executor)

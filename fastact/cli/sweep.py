@@ -53,7 +53,7 @@ def run_cli(args, console=None) -> int:
     threads = _threads.set_num_threads(args.threads)
     ds = load_data(configs[0])
     _check_memory(target, configs, ds)
-    header(console, ds, threads)
+    header(console, ds, threads, configs)
     serial = isinstance(executor, SerialExecutor)
     say(console, f"sweep {target.name} over {', '.join(f'{v:g}' for v in values)}: {len(configs)} runs, "
                   f"{'serial' if serial else f'{executor.workers} processes'}")

@@ -41,7 +41,7 @@ def run_cli(args, console: Console | None = None) -> int:
     threads = set_num_threads(args.threads)
     ds = load_data(configs[0])
     check_runs(configs, ds)
-    header(console, ds, threads)
+    header(console, ds, threads, configs)
     results = []
 
     class Collect(ConsoleCallbacks):

@@ -24,6 +24,14 @@ fixed order, results are bitwise identical for any number of threads.
 RReLU's slopes are regenerated in backward from the same counter-based stream
 (`fastact.engine.rng`), so no noise tensor is ever stored.
 
+Dropout (inverted, rate ``p``, training only) is part of the epilogues: forward writes
+``y = act(z) * keep / (1 - p)``, backward ``dz = dy * act'(z) * keep / (1 - p)``, the mask
+``keep = u >= p`` drawn from the layer's dropout stream (`fastact.engine.rng.dropout_key`) in
+both, so it is never stored either. Its kernels are a separate specialisation
+(``DROPOUT``, like ``ACT_RANDOM``), so a layer without dropout runs code without a trace of
+it; ``p`` travels as the last element of ``c`` (index ``DROP_INDEX``, after the activation's
+constants), so the kernels' signatures are the same with and without.
+
 Kernels are specialised per activation: `kernels_for` rebinds the templates'
 ``ACT_*`` globals to one table entry's scalar functions, so Numba inlines the
 formula into the loop and LLVM vectorises it (a call left in the loop, as
@@ -43,16 +51,27 @@ from __future__ import annotations
 import functools
 import hashlib
 import types
+import warnings
 from pathlib import Path
+
+from numba.core.errors import NumbaIRAssumptionWarning
 
 from fastact.engine.blas import gemm
 from fastact.engine.jit import kernel, parallel, prange
 from fastact.engine.mathfn import same
-from fastact.engine.rng import uniform
+from fastact.engine.rng import dropout_key, uniform
+
+# Numba's SSA pass calls a variable of an inlined float32 elementary function "not in scope" when an
+# activation is inlined twice into one epilogue (a learnable parameter's gradient beside the
+# derivative; dropout's act(z) recomputed in backward): a pedantic check of Numba's own IR, printed at
+# compile time, not a fault in the code (every such kernel is tested against a reference).
+warnings.filterwarnings("ignore", category=NumbaIRAssumptionWarning, module=r".*fastact[\\/]engine[\\/]dense$")
 
 # Template globals, rebound per activation by `kernels_for`.
 ACT_FORWARD = ACT_BACKWARD = ACT_PARAM_GRAD = None
 ACT_RANDOM = ACT_LEARNABLE = False
+DROPOUT = False
+DROP_INDEX = 1  # where ``c`` holds the dropout rate: after the activation's constants
 EPILOGUE_FORWARD = EPILOGUE_BACKWARD = None
 
 #: Rows per tile of the element-wise backward pass (its partial sums).
@@ -97,13 +116,24 @@ def _epilogue_forward(z, y, b, alpha, c, key, training, r0, r1, c0, c1):
     # without the bias; backward adds the bias again.
     n_cols = z.shape[1]
     sample = ACT_RANDOM and training
+    drop = DROPOUT and training
+    if DROPOUT:  # a compile-time constant: without dropout this branch is never compiled
+        p = c[DROP_INDEX]
+        scale = same(p, 1.0) / (same(p, 1.0) - p)
+        dkey = dropout_key(key)
+    else:
+        p = scale = same(c[0], 0.0)
+        dkey = key
     for i in range(r0, r1):
         base = i * n_cols
         for j in range(c0, c1):
             zz = z[i, j] + b[j]
             u = same(zz, uniform(key, base + j)) if sample else same(zz, 0.5)
             al = alpha[j] if ACT_LEARNABLE else same(zz, 0.0)
-            y[i, j] = ACT_FORWARD(zz, al, c, u)
+            v = ACT_FORWARD(zz, al, c, u)
+            if drop:
+                v = v * scale if uniform(dkey, base + j) >= p else same(v, 0.0)
+            y[i, j] = v
 
 
 def _forward(x, w, b, alpha, c, key, training, z, y, parts):
@@ -122,6 +152,14 @@ def _forward(x, w, b, alpha, c, key, training, z, y, parts):
 def _epilogue_backward(dy, z, b, y, dz, alpha, c, key, training, r0, r1, db_part, da_part):
     n_cols = dz.shape[1]
     sample = ACT_RANDOM and training
+    drop = DROPOUT and training
+    if DROPOUT:  # a compile-time constant: without dropout this branch is never compiled
+        p = c[DROP_INDEX]
+        scale = same(p, 1.0) / (same(p, 1.0) - p)
+        dkey = dropout_key(key)
+    else:
+        p = scale = same(c[0], 0.0)
+        dkey = key
     for j in range(n_cols):
         db_part[j] = 0.0
         da_part[j] = 0.0
@@ -131,11 +169,17 @@ def _epilogue_backward(dy, z, b, y, dz, alpha, c, key, training, r0, r1, db_part
             zz = z[i, j] + b[j]
             u = same(zz, uniform(key, base + j)) if sample else same(zz, 0.5)
             al = alpha[j] if ACT_LEARNABLE else same(zz, 0.0)
-            g = dy[i, j] * ACT_BACKWARD(zz, y[i, j], al, c, u)
+            # y holds the dropped output: a derivative read from y (sigmoid's) needs act(z) itself
+            # (recomputed; dead code, removed, for derivatives that do not read y)
+            ya = ACT_FORWARD(zz, al, c, u) if drop else y[i, j]
+            d = dy[i, j]
+            if drop:
+                d = d * scale if uniform(dkey, base + j) >= p else same(d, 0.0)
+            g = d * ACT_BACKWARD(zz, ya, al, c, u)
             dz[i, j] = g
             db_part[j] += g
             if ACT_LEARNABLE:
-                da_part[j] += dy[i, j] * ACT_PARAM_GRAD(zz, y[i, j], al, c, u)
+                da_part[j] += d * ACT_PARAM_GRAD(zz, ya, al, c, u)
 
 
 def _backward(x, w, b, dy, z, y, alpha, c, key, training, dz, dx, dw, db, dalpha, db_parts, da_parts, need_dx,
@@ -241,24 +285,28 @@ def _prune_stale(prefix: str, keep: str) -> None:
 _KERNELS: dict[tuple[str, str], tuple] = {}
 
 
-def kernels_for(act):
-    """(forward, backward) parallel kernels specialised for one activation table entry.
+def kernels_for(act, dropout: bool = False):
+    """(forward, backward) parallel kernels specialised for one activation table entry, and
+    for dropout (the rate is read from ``c``: see the module docstring).
 
-    Named ``forward_<name>_<digest>`` / ``backward_<name>_<digest>`` (see `source_digest`)
-    and cached on disk under those names.
+    Named ``forward_<name>_<digest>`` / ``backward_<name>_<digest>`` (``<name>_dropout``
+    with dropout; see `source_digest`) and cached on disk under those names.
     """
     digest = source_digest(act)
-    key = (act.name, digest)
+    dropout = bool(dropout)
+    key = (act.name, digest, dropout)
     if key not in _KERNELS:
         bind = {"ACT_FORWARD": act.forward, "ACT_BACKWARD": act.backward,
                 "ACT_PARAM_GRAD": act.param_grad or _zero_grad,
-                "ACT_RANDOM": act.random, "ACT_LEARNABLE": act.learnable is not None}
-        tag = f"{act.name}_{digest}"
+                "ACT_RANDOM": act.random, "ACT_LEARNABLE": act.learnable is not None,
+                "DROPOUT": dropout, "DROP_INDEX": len(act.constants(act.defaults))}
+        name = f"{act.name}_dropout" if dropout else act.name
+        tag = f"{name}_{digest}"
         epi_f = _specialise(_epilogue_forward, kernel, f"epilogue_forward_{tag}", bind)
         epi_b = _specialise(_epilogue_backward, kernel, f"epilogue_backward_{tag}", bind)
         fwd = _specialise(_forward, parallel, f"forward_{tag}", {"EPILOGUE_FORWARD": epi_f})
         bwd = _specialise(_backward, parallel, f"backward_{tag}", {"EPILOGUE_BACKWARD": epi_b})
         for kind in ("forward", "backward", "epilogue_forward", "epilogue_backward"):
-            _prune_stale(f"{kind}_{act.name}", digest)
+            _prune_stale(f"{kind}_{name}", digest)
         _KERNELS[key] = (fwd, bwd)
     return _KERNELS[key]

@@ -11,13 +11,17 @@ where ``mix`` is SplitMix64's finaliser (Steele, Lea & Flood 2014): SplitMix64
 is exactly this counter-plus-finaliser construction and passes BigCrush.
 The value depends only on its coordinates, so output is bitwise identical for
 any thread count and any tiling (what Philox gives oneDNN's dropout).
+
+Dropout draws from its own stream of the same (seed, step, layer), ``dropout_key(key) =
+mix(key ^ DROPOUT_STREAM)``, so its mask and RReLU's slopes are independent; element ``i``
+is kept when ``u(i) >= p`` (`keep_mask` computes the mask the kernels regenerate).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from fastact.engine.jit import scalar
+from fastact.engine.jit import kernel, scalar
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -27,6 +31,8 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _INV_2_53 = 1.0 / 9007199254740992.0
+#: the constant that separates the dropout stream of a (seed, step, layer) from RReLU's
+DROPOUT_STREAM = np.uint64(0xD509_0A7E_5EED_0001)
 
 
 @scalar
@@ -49,3 +55,20 @@ def stream_key(seed, step, layer):
 def uniform(key, index):
     """U[0, 1) number ``index`` of stream ``key`` (53-bit resolution)."""
     return np.float64(mix64(key + (np.uint64(index) + np.uint64(1)) * _GOLDEN) >> _S11) * _INV_2_53
+
+
+@scalar
+def dropout_key(key):
+    """The dropout stream of the (seed, step, layer) whose RReLU stream is ``key``."""
+    return mix64(key ^ DROPOUT_STREAM)
+
+
+@kernel
+def keep_mask(key, p, out):
+    """``out[i, j] = u(i * n_cols + j) >= p`` on the dropout stream of ``key``: the elements a
+    dropout layer keeps (the mask its kernels regenerate in forward and backward, never store)."""
+    dk = dropout_key(key)
+    n_cols = out.shape[1]
+    for i in range(out.shape[0]):
+        for j in range(n_cols):
+            out[i, j] = uniform(dk, i * n_cols + j) >= p

@@ -15,7 +15,8 @@ SEED = '''\
 # same initial weights where the shapes agree, and validated on the same rows: comparisons
 # between activations are paired by seed. Each seed draws a different split.
 name = "seed"
-description = "the seven activations epoch by epoch, Leaky ReLU's slope 0..1, depth 1..5 for each; 5 seeds"
+description = """the seven activations epoch by epoch, Leaky ReLU's slope 0..1, depth 1..5 for each, \
+dropout 0.5 at each depth for ReLU, Leaky ReLU and PReLU; 5 seeds"""
 seeds = [0, 1, 2, 3, 4]
 
 [base]
@@ -46,12 +47,22 @@ depth = [1, 2, 3, 4, 5]
 baseline = { depth = 1 }
 within = ["act"]
 
+[[parts]]
+name = "dropout"
+title = "Dropout 0.5, the classic regulariser, at each depth: ReLU's against Leaky ReLU's and PReLU's"
+act = ["relu", "leaky_relu", "prelu"]
+depth = [1, 2, 3, 4, 5]
+dropout = [0.0, 0.5]
+baseline = { dropout = 0.0 }
+within = ["act", "depth"]
+
 # --quick: a first look in a few minutes (2 seeds, 3 epochs, fewer slopes and depths)
 [quick]
 seeds = [0, 1]
 base.epochs = 3
 parts.slope.negative_slope = "0:1:0.25"
 parts.depth.depth = [1, 2, 3]
+parts.dropout.depth = [1, 2, 3]
 '''
 
 BUILTINS: dict[str, str] = {"seed": SEED}

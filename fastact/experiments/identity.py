@@ -5,9 +5,12 @@ what actually determines the run: missing fields take `TrainConfig`'s defaults, 
 activation's name is canonical and its parameters are resolved to the table's defaults
 (``leaky_relu`` with ``{}`` is ``leaky_relu`` with ``{"negative_slope": 0.3}``), numbers get
 one type (``lr=1e-3`` is ``lr=0.001``), settings that cannot matter are dropped (``momentum``
-and ``nesterov`` unless the optimizer is SGD, ``prelu`` unless the activation is PReLU), and
-the `IDENTITY_EXCLUDE` fields go (where files are written, thread counts: results are bitwise
-the same for any thread count).
+and ``nesterov`` unless the optimizer is SGD, ``prelu`` unless the activation has a learnable
+parameter), settings at a value meaning "none" are dropped (``define`` of a built-in,
+``dropout=0``: keys of runs from before those settings existed stay what they were), and the
+`IDENTITY_EXCLUDE` fields go (where files are written, thread counts: results are bitwise the
+same for any thread count). A defined activation's definition is part of the key: another
+formula under the same name is another run.
 
 `run_key` is the first 16 hex digits of the SHA-256 of the canonical form as sorted JSON.
 
@@ -48,13 +51,13 @@ IDENTITY_EXCLUDE: frozenset[str] = frozenset({"out", "threads", "data_dir", "sav
 
 _FIELDS = {f.name: f for f in fields(TrainConfig)}
 _DEFAULTS = TrainConfig().to_dict()
-_FLOATS = {"lr", "momentum", "weight_decay", "val_split", "min_delta"}
+_FLOATS = {"lr", "momentum", "weight_decay", "val_split", "min_delta", "dropout"}
 _INTS = {"epochs", "batch_size", "seed", "early_stopping"}
 _BOOLS = {"nesterov", "restore_best_weights"}
 #: settings in the order tables and labels show them (activation parameters follow ``act``)
 ORDER = ("act", "depth", "width", "epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov",
-         "weight_decay", "val_split", "dataset", "data", "dtype", "prelu", "early_stopping", "monitor", "min_delta",
-         "restore_best_weights", "seed")
+         "weight_decay", "val_split", "dataset", "data", "dtype", "prelu", "dropout", "early_stopping", "monitor",
+         "min_delta", "restore_best_weights", "seed")
 
 
 def _num(v, kind):
@@ -65,11 +68,23 @@ def _num(v, kind):
     return int(v) if float(v).is_integer() else v
 
 
-def _params(act: str, params) -> dict:
+def _params(act: str, params, define) -> dict:
     try:
         return activations.get(act).resolve(**dict(params or {}))
     except (SettingsError, TypeError):
-        return dict(sorted((params or {}).items()))  # an invalid config still gets a key
+        pass
+    defaults = define.get("params") if isinstance(define, dict) else None
+    if isinstance(defaults, dict) and isinstance(params or {}, dict):
+        # A defined activation this process has not defined: its defaults are in the definition.
+        return dict(sorted({**defaults, **(params or {})}.items()))
+    return dict(sorted((params or {}).items()))  # an invalid config still gets a key
+
+
+def _learnable(act: str, define) -> bool:
+    try:
+        return activations.get(act).learnable is not None
+    except SettingsError:
+        return isinstance(define, dict) and define.get("learnable") is not None
 
 
 def canonical(config: dict) -> dict:
@@ -79,7 +94,7 @@ def canonical(config: dict) -> dict:
         c["act"] = activations.get(c["act"]).name
     except SettingsError:
         pass
-    c["act_params"] = _params(c["act"], c.get("act_params"))
+    c["act_params"] = _params(c["act"], c.get("act_params"), c.get("define"))
     c["hidden"] = [int(h) if isinstance(h, (int, float)) and not isinstance(h, bool) else h
                    for h in (c["hidden"] if isinstance(c["hidden"], (list, tuple)) else [c["hidden"]])]
     for k in _FLOATS:
@@ -91,8 +106,11 @@ def canonical(config: dict) -> dict:
     if c["optimizer"] != "sgd":  # Adam and AdamW take no momentum
         c.pop("momentum")
         c.pop("nesterov")
-    if c["act"] != "prelu":
+    if not _learnable(c["act"], c.get("define")):
         c.pop("prelu")
+    for k in ("define", "dropout"):
+        if not c.get(k):
+            c.pop(k, None)
     for k in IDENTITY_EXCLUDE:
         c.pop(k, None)
     return c
@@ -131,6 +149,8 @@ def settings(config: dict) -> dict:
     for k in ORDER[3:]:
         if k in c:
             out[k] = c[k]
+        elif k == "dropout":  # dropped from the key at 0 (`canonical`), still a setting to compare
+            out[k] = 0.0
     return out
 
 

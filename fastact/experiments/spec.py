@@ -3,6 +3,10 @@
 ```toml
 name = "mine"
 seeds = [0, 1, 2]                  # or a count: seeds = 3 (0, 1, 2)
+[define]                           # activations from a formula, used like built-ins below
+hswish = "z * clip(z + 3, 0, 6) / 6"
+swishb = "z * sigmoid(beta * z); beta = 1.0 > 0 learnable"       # --define's syntax after the name
+soft = { formula = "softplus(b * z) / b", params = { b = 2.0 }, rules = { b = "> 0" } }
 [base]                             # any TrainConfig setting (not out, threads, data_dir: flags)
 epochs = 5
 hidden = [256]
@@ -25,6 +29,13 @@ base.epochs = 2
 parts.depth.depth = [1, 2]
 ```
 
+``[define]`` maps a name to its definition: the text ``--define`` takes after ``NAME =``
+(`fastact.formula.definition`), or a table of `fastact.activations.define`'s arguments
+(``formula``, ``params``, ``learnable``, ``rules``, ``init``). Parsing the spec defines them (the
+formula's whitelisted grammar: a spec file cannot run code), so its activations, their
+parameters (``swishb_beta = [0.5, 1, 2]``) and sweeps work as for the built-ins; every point's
+config carries its definition (`TrainConfig.define`), which is part of its run key.
+
 A part is the product of its axes (each a list of values, a ``"start:stop:step"`` string for
 numbers, or one value) times the seeds; an activation parameter axis multiplies only the
 configurations of its activation. Points of different parts with the same run key
@@ -46,10 +57,12 @@ from fastact.experiments import identity
 from fastact.experiments.builtins import BUILTINS
 from fastact.experiments.grouping import _matches
 from fastact.experiments.sweep import parse_values
+from fastact.formula import FormulaError, parse_definition
 from fastact.training import TrainConfig
 from fastact.training.config import MAX_SEEDS, SEED_LIMIT
 
-TOP_KEYS = ("name", "description", "seeds", "base", "parts", "quick")
+TOP_KEYS = ("name", "description", "seeds", "define", "base", "parts", "quick")
+DEFINE_KEYS = ("formula", "params", "learnable", "rules", "init")
 PART_KEYS = ("name", "title", "seeds", "baseline", "within")
 #: machine-specific settings: given on the command line, never in a spec
 FLAGS_ONLY = {"out": "--out", "threads": "--threads", "data_dir": "--data-dir"}
@@ -242,6 +255,7 @@ def parse_spec(text: str, source: str = "<spec>", quick: bool = False) -> StudyS
     if not isinstance(description, str):
         raise SpecError("description", description, "text")
     seeds = _int_list(origin.get(("", "seeds"), "seeds"), raw.get("seeds", 1))
+    _define(raw.get("define", {}))  # first: the table decides which names and parameter settings exist
     base = raw.get("base", {})
     if not isinstance(base, dict):
         raise SpecError("base", base, "a table of settings ([base])")
@@ -260,6 +274,29 @@ def parse_spec(text: str, source: str = "<spec>", quick: bool = False) -> StudyS
     spec = StudySpec(name.strip(), description, dict(base), seeds, parts, text, source, quick, origin)
     _check_points(spec)
     return spec
+
+
+def _define(table) -> None:
+    """Define each activation of the spec's ``[define]`` table (the same definition again is a no-op)."""
+    if not isinstance(table, dict):
+        raise SpecError("define", table, "a table of name = definition ([define])")
+    for name, value in table.items():
+        path = f"define.{name}"
+        try:
+            if isinstance(value, str):
+                spec = parse_definition(f"{name} = {value}")
+            elif isinstance(value, dict):
+                for k in value:
+                    if k not in DEFINE_KEYS:
+                        raise SpecError(f"{path}.{k}", k, f"one of {', '.join(DEFINE_KEYS)}")
+                spec = {"name": name, **value}
+            else:
+                raise SpecError(path, value, "a definition: \"FORMULA[; PARAM = DEFAULT [RULE] [learnable]]...\" or "
+                                             "a table with formula, params, learnable, rules, init")
+            activations.define_spec(spec)
+        except FormulaError as exc:
+            why = str(exc).replace("{", "{{").replace("}", "}}")  # the rule is a format string
+            raise SpecError(path, value if isinstance(value, str) else name, f"a valid definition ({why})") from None
 
 
 def _apply_quick(raw: dict, origin: dict) -> dict:

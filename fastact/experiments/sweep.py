@@ -2,8 +2,8 @@
 
 Targets: ``leaky-slope`` (Leaky ReLU's ``negative_slope``), ``depth`` (that many hidden
 layers of the base config's first width), ``width`` (one hidden layer of that width), ``lr``,
-and every activation parameter by its option name (``rrelu-lower``, ``elu-alpha``,
-``prelu-init`` ...: `fastact.activations.Activation.option`).
+``dropout``, and every activation parameter by its option name (``rrelu-lower``, ``elu-alpha``,
+``prelu-init``, a defined activation's ``swishb-beta`` ...: `fastact.activations.Activation.option`).
 
 Values are written ``0,0.1,0.5`` or as ranges ``start:stop:step`` (stop included when
 reached), mixable with commas; `parse_values` is the one parser every interface uses. The
@@ -57,6 +57,8 @@ def targets() -> dict[str, Target]:
                         lambda d: float(d["hidden"][0]), example="64 128 256 512", title="hidden width"),
         "lr": Target("lr", lambda c, v: replace(c, lr=v), lambda d: float(d["lr"]),
                      example="0.0001 0.0003 0.001 0.003", title="learning rate"),
+        "dropout": Target("dropout", lambda c, v: replace(c, dropout=v), lambda d: float(d.get("dropout") or 0.0),
+                          example="0 0.1 0.3 0.5", title="dropout rate"),
     }
     for act in activations.ACTIVATIONS.values():
         for p in act.params:

@@ -35,6 +35,35 @@ def labeller(configs) -> callable:
     return lambda c: identity.label(c, v)
 
 
+def definitions(configs) -> list[str]:
+    """One line per defined activation among ``configs`` (dicts), in order:
+    ``swishb: y = z * sigmoid(beta * z); beta = 1 > 0, learnable``."""
+    out, seen = [], set()
+    for config in configs:
+        spec = config.get("define") if isinstance(config, dict) else None
+        if not isinstance(spec, dict) or spec.get("name") in seen:
+            continue
+        seen.add(spec.get("name"))
+        rules = spec.get("rules") if isinstance(spec.get("rules"), dict) else {}
+        params = spec.get("params") if isinstance(spec.get("params"), dict) else {}
+        parts = [f"{_text(spec.get('name'))}: y = {_text(spec.get('formula'))}"]
+        parts += [f"{_text(k)} = {v:g}" + (f" {_text(rules[k])}" if rules.get(k) else "")
+                  + (", learnable" if k == spec.get("learnable") else "")
+                  for k, v in params.items() if isinstance(v, (int, float))]
+        if spec.get("init", "he") != "he":
+            parts.append(f"init {_text(spec.get('init'))}")
+        out.append("; ".join(parts))
+    return out
+
+
+def _text(value, limit: int = 200) -> str:
+    """Text read from a run's files as it may be shown on a terminal: printable ASCII, else escaped; cut short."""
+    s = value if isinstance(value, str) else repr(value)
+    if not (s.isascii() and s.isprintable()):
+        s = ascii(s)
+    return s if len(s) <= limit else s[:limit - 3] + "..."
+
+
 def mean_std(values) -> tuple[float | None, float | None]:
     """Mean and sample std (ddof=1; 0 for one value) of the finite values, or (None, None)."""
     v = [x for x in values if x is not None and math.isfinite(x)]

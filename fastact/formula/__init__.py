@@ -15,11 +15,13 @@ named by the hash of their text (`cache`), and definition-time checks compare
 the derivatives with finite differences and look for overflow (`checks`).
 
 Modules: `errors`, `tree`, `grammar`, `params`, `evaluate`, `symbolic`,
-`codegen`, `runtime` (imported by generated code), `cache`, `checks`, `compiled`.
+`codegen`, `runtime` (imported by generated code), `cache`, `checks`, `compiled`,
+`definition` (the one-line ``NAME = FORMULA; PARAM = DEFAULT ...`` syntax of ``--define``).
 SymPy is imported on the first `compile_formula` call, not with this package.
 """
 
-from fastact.formula.compiled import CompiledFormula, compile_formula
+from fastact.formula.compiled import CompiledFormula, check_syntax, compile_formula
+from fastact.formula.definition import SYNTAX, format_definition, parse_definition
 from fastact.formula.errors import FormulaError, FormulaWarning
 from fastact.formula.grammar import FUNCTIONS, LIMITS, parse
 from fastact.formula.params import FormulaParam, rule
@@ -31,7 +33,11 @@ __all__ = [
            "FormulaError",
            "FormulaParam",
            "FormulaWarning",
+           "SYNTAX",
+           "check_syntax",
            "compile_formula",
+           "format_definition",
            "parse",
+           "parse_definition",
            "rule",
 ]

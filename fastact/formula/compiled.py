@@ -204,15 +204,36 @@ def _prefixed(name: str, exc: FormulaError) -> FormulaError:
     return FormulaError(f"{name}: {exc}")
 
 
+def check_syntax(name: str, text: str, params: dict | None = None, *, learnable: str | None = None,
+                 rules: dict | None = None) -> None:
+    """`compile_formula`'s first step only (names, defaults, rules, grammar, every name used): no
+    SymPy, no code. Fast enough to run on every keystroke (the TUI's definition field).
+
+    Raises `FormulaError` with the message `compile_formula` would give.
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise FormulaError(f"invalid activation name {show(name)}. Valid: lowercase identifiers "
+                           "[a-z][a-z0-9_]* of up to 32 characters")
+    try:
+        _parse_step(text, params, learnable, rules)
+    except FormulaError as exc:
+        raise _prefixed(name, exc) from None
+
+
+def _parse_step(text, params, learnable, rules):
+    declared = declare(params, rules, learnable)
+    names = tuple(p.name for p in declared)
+    learn = next((p.name for p in declared if p.learnable), None)
+    root = parse(text, names)
+    checks.require_names(root, names, learn)
+    return declared, names, learn, root
+
+
 def _compile(name, text, params, learnable, rules, cache_dir) -> CompiledFormula:
     timings = {}
     start = time.perf_counter()
     try:
-        declared = declare(params, rules, learnable)
-        names = tuple(p.name for p in declared)
-        learn = next((p.name for p in declared if p.learnable), None)
-        root = parse(text, names)
-        checks.require_names(root, names, learn)
+        declared, names, learn, root = _parse_step(text, params, learnable, rules)
         timings["parse"] = time.perf_counter() - start
 
         # SymPy and the generator load on the first definition that parses: importing fastact stays fast.

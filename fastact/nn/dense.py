@@ -14,7 +14,7 @@ import numpy as np
 
 from fastact import activations
 from fastact.engine import dense
-from fastact.engine.rng import stream_key
+from fastact.engine.rng import keep_mask, stream_key
 from fastact.engine.threads import max_threads, pin_kernel_blas
 from fastact.errors import SettingsError
 from fastact.nn.init import for_activation, initialize
@@ -37,6 +37,14 @@ def resolve_dtype(dtype) -> type:
     return DTYPES[key]
 
 
+def check_dropout(value) -> float:
+    """A dropout rate: a number in [0, 1) (`SettingsError` naming it otherwise)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not ok or not 0 <= value < 1:
+        raise SettingsError("dropout", value, "in [0, 1)")
+    return float(value)
+
+
 def check_positive_int(field: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise SettingsError(field, value, "a positive integer")
@@ -53,8 +61,12 @@ class Dense:
         rng: generator for the initial weights.
         index: the layer's position, part of RReLU's random stream key.
         seed: RReLU's stream seed.
-        prelu: ``"unit"`` (one slope per unit) or ``"shared"`` (one per layer).
+        prelu: ``"unit"`` (one slope per unit) or ``"shared"`` (one per layer): PReLU's slope,
+            or any activation's learnable parameter.
         initializer: initialiser name; default from the activation's table entry.
+        dropout: inverted dropout on the output while training, rate in [0, 1): ``y = act(z) *
+            keep / (1 - p)``, ``keep`` regenerated in backward from the layer's dropout stream
+            (`dropout_mask`), never stored; 0 compiles kernels without it.
         **act_params: the activation's parameters (``negative_slope=0.1``, ...).
 
     Example:
@@ -64,7 +76,7 @@ class Dense:
     """
 
     def __init__(self, n_in, n_out, act="relu", dtype="float32", rng=None, index=0, seed=0,
-                 prelu="unit", initializer=None, **act_params):
+                 prelu="unit", initializer=None, dropout=0.0, **act_params):
         n_in, n_out = check_positive_int("n_in", n_in), check_positive_int("n_out", n_out)
         if prelu not in PRELU_MODES:
             raise SettingsError("prelu", prelu, f"one of {', '.join(PRELU_MODES)}")
@@ -72,9 +84,10 @@ class Dense:
         dt = resolve_dtype(dtype)
         check_memory(estimate_memory([n_in, n_out], dtype=dt), f"a Dense layer {n_in} -> {n_out} {np.dtype(dt).name}",
                      "shape", (n_in, n_out), "use a smaller layer")
+        self.dropout = check_dropout(dropout)
         self.act = activations.get(act)
         pin_kernel_blas()  # one BLAS thread per kernel tile, whatever the entry point (see engine.threads)
-        self._forward, self._backward = dense.kernels_for(self.act)
+        self._forward, self._backward = dense.kernels_for(self.act, self.dropout > 0)
         # GEMM tiles per product: fixed per process (not per call's thread
         # count), so results are bitwise the same for any set_num_threads.
         self._parts = max_threads()
@@ -86,8 +99,10 @@ class Dense:
         self.initializer = initializer or for_activation(self.act.init)
         self.w = initialize(self.initializer, self.n_in, self.n_out, rng, self.dtype)
         self.b = np.zeros(self.n_out, self.dtype)
-        # The kernels' constants `c`, in the layer's dtype so float32 arithmetic stays float32.
-        self._c = tuple(self.dtype(v) for v in self.act.constants(self.act_params))
+        # The kernels' constants `c`, in the layer's dtype so float32 arithmetic stays float32; the
+        # dropout rate follows the activation's constants (engine.dense.DROP_INDEX).
+        consts = self.act.constants(self.act_params) + ((self.dropout,) if self.dropout > 0 else ())
+        self._c = tuple(self.dtype(v) for v in consts)
         # `alpha`: the learnable parameter (PReLU's slope), per unit or shared; the kernels
         # read it per unit from `_alpha_units`, which a shared alpha is broadcast into.
         self.alpha = None
@@ -177,6 +192,17 @@ class Dense:
             else:
                 self.dalpha[0] = self._dalpha_units.sum(dtype=np.float64)
         return dx if need_dx else None
+
+    def dropout_mask(self, batch: int, step: int) -> np.ndarray:
+        """The (batch, n_out) elements a training forward at ``step`` keeps (all, without dropout).
+
+        ``keep[i, j] = u(i * n_out + j) >= p`` on the dropout stream of (seed, step, layer index):
+        what the kernels draw in forward and again in backward (`fastact.engine.rng.keep_mask`).
+        """
+        out = np.ones((check_positive_int("batch", batch), self.n_out), np.bool_)
+        if self.dropout > 0:
+            keep_mask(np.uint64(stream_key(self.seed, step, self.index)), float(self.dtype(self.dropout)), out)
+        return out
 
     @property
     def output(self) -> np.ndarray | None:

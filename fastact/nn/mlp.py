@@ -18,8 +18,9 @@ import numpy as np
 from fastact import activations
 from fastact.engine.loss import softmax_xent
 from fastact.errors import SettingsError
+from fastact.formula import FormulaError
 from fastact.nn import modelfile
-from fastact.nn.dense import PRELU_MODES, Dense, resolve_dtype
+from fastact.nn.dense import PRELU_MODES, Dense, check_dropout, resolve_dtype
 from fastact.nn.memory import MAX_LAYERS, check_memory, describe_network, estimate_memory
 from fastact.nn.optim import SGD, Adam, Optimizer, Parameter
 from fastact.resources import check_allocation
@@ -33,7 +34,9 @@ class MLP:
         act: hidden activation name.
         dtype: ``"float32"`` or ``"float64"``.
         seed: initial weights and RReLU's random stream.
-        prelu: ``"unit"`` or ``"shared"`` slopes for ``act="prelu"``.
+        prelu: ``"unit"`` or ``"shared"``: PReLU's slopes, or any activation's learnable parameter.
+        dropout: inverted dropout after every hidden layer while training, rate in [0, 1)
+            (`Dense`: fused into the kernels, the mask regenerated, never stored).
         **act_params: the activation's parameters.
 
     Example:
@@ -44,9 +47,11 @@ class MLP:
         (dtype('int64'), (2, 3))
     """
 
-    def __init__(self, sizes, act="relu", dtype="float32", seed=0, prelu="unit", initializer=None, **act_params):
+    def __init__(self, sizes, act="relu", dtype="float32", seed=0, prelu="unit", initializer=None, dropout=0.0,
+                 **act_params):
         self.sizes, self.act, self.act_params, self.dtype, self.seed, self.prelu = _checked(
             sizes, act, dtype, seed, prelu, act_params)
+        self.dropout = check_dropout(dropout)
         sizes = self.sizes
         # Refused before the first layer is allocated (a config declaring a huge layer never reaches NumPy).
         check_memory(estimate_memory(sizes, dtype=self.dtype, act=self.act, prelu=prelu),
@@ -55,7 +60,7 @@ class MLP:
         n_hidden = len(sizes) - 2
         self.layers = [
             Dense(sizes[i], sizes[i + 1], self.act, self.dtype, rng, index=i, seed=self.seed, prelu=prelu,
-                  initializer=initializer, **self.act_params)
+                  initializer=initializer, dropout=self.dropout, **self.act_params)
             for i in range(n_hidden)
         ]
         self.layers.append(Dense(sizes[-2], sizes[-1], "linear", self.dtype, rng, index=n_hidden, seed=self.seed))
@@ -212,8 +217,16 @@ class MLP:
 
     # -- persistence -------------------------------------------------------------
     def config(self) -> dict:
-        return {"sizes": self.sizes, "act": self.act, "act_params": self.act_params,
-                "dtype": np.dtype(self.dtype).name, "seed": self.seed, "prelu": self.prelu}
+        """What `save` stores to rebuild the model; ``dropout`` when it has any, a defined
+        activation's definition (``define``) when it is one."""
+        cfg = {"sizes": self.sizes, "act": self.act, "act_params": self.act_params,
+               "dtype": np.dtype(self.dtype).name, "seed": self.seed, "prelu": self.prelu}
+        if self.dropout > 0:
+            cfg["dropout"] = self.dropout
+        spec = activations.get(self.act).spec
+        if spec is not None:
+            cfg["define"] = spec
+        return cfg
 
     def save(self, path) -> None:
         """Write weights and config to an ``.npz`` file."""
@@ -244,9 +257,11 @@ class MLP:
             path = path.with_name(path.name + ".npz")
         with modelfile.ModelArchive(path) as f:
             cfg = f.config
+            define_from(cfg, path)  # a defined activation is defined before its name is checked
             try:
                 sizes, act, act_params, dtype, seed, prelu = _checked(
                     cfg["sizes"], cfg["act"], cfg["dtype"], cfg["seed"], cfg.get("prelu", "unit"), cfg["act_params"])
+                dropout = check_dropout(cfg.get("dropout", 0.0))
             except SettingsError as exc:
                 raise f.settings_error(exc) from None
             est = estimate_memory(sizes, dtype=dtype, act=act, prelu=prelu)
@@ -254,7 +269,7 @@ class MLP:
                              est.total, setting=str(path), error=modelfile.ModelMemoryError)
             learnable = activations.get(act).learnable is not None
             f.check(modelfile.expected_arrays(sizes, dtype, learnable, prelu))
-            model = cls(sizes, act, dtype, seed, prelu, **act_params)
+            model = cls(sizes, act, dtype, seed, prelu, dropout=dropout, **act_params)
             for i, layer in enumerate(model.layers):
                 f.read_into(f"w{i}", layer.w)
                 f.read_into(f"b{i}", layer.b)
@@ -289,19 +304,43 @@ def _short(sizes: list):
     return sizes if len(sizes) <= 12 else [*sizes[:5], "...", *sizes[-5:]]
 
 
+def define_from(cfg: dict, path) -> None:
+    """Define the activation a model file's config carries (``define``), if any.
+
+    The formula goes through `fastact.activations.define` like any other: the whitelisted
+    grammar parses it and nothing in it is evaluated, so a model file cannot run code.
+
+    Raises:
+        modelfile.ModelFileError: one line naming the file: not a definition, a formula that does
+            not parse, or a name this process defines differently.
+    """
+    spec = cfg.get("define")
+    if spec is None:
+        return
+    if not isinstance(spec, dict) or spec.get("name") != cfg.get("act"):
+        raise modelfile.ModelFileError(f"{path}: its config's 'define' is not the definition of its "
+                                       f"activation {str(cfg.get('act'))[:40]!r}")
+    try:
+        activations.define_spec(spec)
+    except FormulaError as exc:
+        reason = str(exc).splitlines()[0]
+        raise modelfile.ModelFileError(f"{path}: its activation cannot be defined: {reason}") from None
+
+
 def _check_batch_size(batch_size) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise SettingsError("batch_size", batch_size, "a positive integer")
 
 
-def warm_up(act: str, dtype="float32", **act_params) -> float:
-    """Compile (or load from the disk cache) every kernel a training run of ``act`` uses.
+def warm_up(act: str, dtype="float32", dropout: float = 0.0, **act_params) -> float:
+    """Compile (or load from the disk cache) every kernel a training run of ``act`` uses
+    (its dropout kernels with ``dropout > 0``).
 
     Returns the seconds it took: the first run of an activation compiles (several
     seconds), later processes load the cached code (well under a second).
     """
     start = time.perf_counter()
-    model = MLP([3, 2, 2], act, dtype, **act_params)
+    model = MLP([3, 2, 2], act, dtype, dropout=dropout, **act_params)
     x = np.zeros((2, 3), model.dtype)
     labels = np.zeros(2, np.int64)
     for opt in (Adam(lr=1e-3), SGD(lr=1e-3, momentum=0.9)):

@@ -22,6 +22,7 @@ import numpy as np
 from fastact import activations
 from fastact.engine import threads as _threads
 from fastact.errors import SettingsError
+from fastact.formula import FormulaError
 from fastact.nn import DTYPES, OPTIMIZERS, PRELU_MODES
 from fastact.nn.memory import MAX_LAYERS
 
@@ -37,6 +38,16 @@ MAX_EPOCHS = 100_000
 #: the largest batch: more rows than any dataset the memory budget lets one hold (a batch longer
 #: than the training rows is clipped to them anyway)
 MAX_BATCH = 1 << 24
+
+
+def _key(act) -> str | None:
+    """``act`` as the table keys it (``"Leaky-ReLU"`` -> ``"leaky_relu"``)."""
+    return act.strip().lower().replace("-", "_") if isinstance(act, str) else None
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _is_int(v) -> bool:
@@ -68,6 +79,15 @@ class TrainConfig:
     ``act_params`` holds the activation's parameters by name (``{"negative_slope": 0.1}``);
     unset ones take the table's defaults. ``out=None`` writes no files.
 
+    ``dropout`` is the rate of inverted dropout after every hidden layer while training (0: none;
+    `fastact.nn.Dense`: fused into the kernels, its mask regenerated in backward, never stored).
+
+    ``define`` is the definition of ``act`` when it is a defined activation
+    (`fastact.activations.define`; its `Activation.spec`), so the config is self-contained: a
+    saved run, a worker process or a study rebuilds the activation from it. Left None it is
+    filled in from the table, and one naming another activation is replaced the same way (so
+    ``dataclasses.replace(config, act=...)`` stays consistent).
+
     The best epoch and early stopping follow Keras's ``EarlyStopping``: after each epoch the
     ``monitor``ed validation metric (``val_loss``, lower is better, or ``val_accuracy``) is an
     improvement when it beats the best so far by more than ``min_delta``; the best epoch is the
@@ -98,12 +118,19 @@ class TrainConfig:
     dtype: str = "float32"
     act_params: dict = field(default_factory=dict)
     prelu: str = "unit"
+    dropout: float = 0.0
     early_stopping: int | None = None
     monitor: str = "val_accuracy"
     min_delta: float = 0.0
     restore_best_weights: bool = False
     save_best: bool = True
     out: str | None = "runs"
+    define: dict | None = None
+
+    def __post_init__(self) -> None:
+        # From the table when unset or naming another activation; anything else is for `problems` to name.
+        if self.define is None or (isinstance(self.define, dict) and self.define.get("name") != _key(self.act)):
+            self.define = activations.spec_of(self.act)
 
     def problems(self) -> list[SettingsError]:
         """Every broken rule, in field order (empty when the config is valid)."""
@@ -114,6 +141,8 @@ class TrainConfig:
                 out.append(SettingsError(name, getattr(self, name), rule, others))
 
         act = None
+        if self.define is not None:
+            out += self._define_problems()
         try:
             act = activations.get(self.act)
         except SettingsError:
@@ -145,6 +174,7 @@ class TrainConfig:
              f"an integer in 1..{top} (or unset: all cores)")
         need(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
         need(self.prelu in PRELU_MODES, "prelu", f"one of {', '.join(PRELU_MODES)}")
+        need(_is_num(self.dropout) and 0 <= self.dropout < 1, "dropout", "in [0, 1)")
         need(self.early_stopping is None or (_is_int(self.early_stopping) and self.early_stopping >= 0),
              "early_stopping", "an integer >= 0 (the patience in epochs), or unset: train every epoch")
         need(self.early_stopping is None or (_is_num(self.val_split) and self.val_split > 0), "early_stopping",
@@ -170,6 +200,15 @@ class TrainConfig:
         elif act is not None:
             out += self._param_problems(act)
         return out
+
+    def _define_problems(self) -> list[SettingsError]:
+        """Define the activation the config carries (the same definition again changes nothing)."""
+        try:
+            activations.define_spec(self.define)
+        except FormulaError as exc:
+            why = str(exc).replace("{", "{{").replace("}", "}}")  # the rule is a format string (fastact.errors)
+            return [SettingsError("define", _short(self.define), f"a valid definition ({why})")]
+        return []
 
     def _param_problems(self, act) -> list[SettingsError]:
         try:
@@ -201,6 +240,8 @@ class TrainConfig:
         if "hidden" in kw:
             kw["hidden"] = tuple(kw["hidden"])
         kw["act_params"] = dict(kw.get("act_params") or {})
+        if isinstance(kw.get("define"), dict):
+            kw["define"] = dict(kw["define"])
         return cls(**kw)
 
     @classmethod

@@ -151,22 +151,27 @@ def _run(config, ds, cb, cancel, writer, result, n_threads, keep_weights) -> Non
     if n == 0:
         raise ValueError(f"the training split is empty. Received: n_train={n}")
     sizes = [ds.input_dim, *config.hidden, ds.n_classes]
-    model = MLP(sizes, act.name, config.dtype, config.seed, config.prelu, **config.act_params)
+    model = MLP(sizes, act.name, config.dtype, config.seed, config.prelu, dropout=config.dropout,
+                **config.act_params)
     result.model = model
     opt = optim.get(config.optimizer, config.lr, config.weight_decay, config.momentum, config.nesterov)
     n_batches = -(-n // config.batch_size)
     blas = backend_name()
     # Compile (first run of this activation and dtype) or load the cached kernels now, so the
     # first epoch's time is the engine's and the compile time is reported on its own.
-    compile_seconds = warm_up(act.name, config.dtype, **config.act_params)
+    compile_seconds = warm_up(act.name, config.dtype, config.dropout, **config.act_params)
+    # A defined activation's parse/derive/codegen/check, done once per process when it was defined.
+    formula_seconds = act.definition.compile_seconds if act.definition is not None else None
     info = {"run_id": result.run_id, "run_dir": result.run_dir, "dataset": ds.description,
             "dataset_name": ds.name, "n_train": n, "n_val": len(x_val), "n_test": len(x_test),
             "threads": n_threads, "batches_per_epoch": n_batches, "blas": blas,
-            "compile_seconds": compile_seconds}
+            "compile_seconds": compile_seconds, "formula_seconds": formula_seconds}
     result.meta = {"model": model.config(), "data": ds.to_config(), "threads_used": n_threads,
                    "threading_layer": _threads.threading_layer(), "blas": backend_info(),
-                   "compile_seconds": round(compile_seconds, 3), "versions": runs.versions(),
-                   "started": runs.now_iso()}
+                   "compile_seconds": round(compile_seconds, 3),
+                   **({"formula": act.formula, "formula_seconds": round(formula_seconds, 3)}
+                      if formula_seconds is not None else {}),
+                   "versions": runs.versions(), "started": runs.now_iso()}
     if writer is not None:
         # Settings at the top level (what readers such as the TUI's Runs tab look up), then the context.
         writer.write_config(runs.config_record(result))

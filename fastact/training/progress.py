@@ -72,8 +72,11 @@ class ConsoleProgress(Callbacks):
     def on_run_start(self, config, info):
         self.close()
         where = f" -> {info['run_dir']}" if info.get("run_dir") else ""
-        ready = info.get("compile_seconds")
-        kernels = f" (kernels ready in {ready:.1f}s)" if ready is not None else ""
+        ready, formula = info.get("compile_seconds"), info.get("formula_seconds")
+        kernels = f" (kernels ready in {ready:.1f}s" if ready is not None else ""
+        if kernels and formula is not None:  # a defined activation: its SymPy derivation and code generation
+            kernels += f"; formula derived and generated in {formula:.2f}s"
+        kernels += ")" if kernels else ""
         self.say(f"[bold]{self._label(config)}[/bold] seed {config.seed}{where}{kernels}")
         if self.bar and self.console.is_terminal:  # in a file a bar is noise (rich leaves a blank line)
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

@@ -33,7 +33,10 @@ EPOCH_FIELDS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seco
 
 _NUM, _INT, _STR, _BOOL = "a number", "an integer", "a string", "true or false"
 _ANNOTATIONS = {"str": _STR, "int": _INT, "float": _NUM, "bool": _BOOL,
-                "tuple[int, ...]": "a list of positive integers", "dict": "an object of numbers"}
+                "tuple[int, ...]": "a list of positive integers", "dict": "an object"}
+#: fields whose annotation says less than what fastact writes there (``define``'s content is checked
+#: when it is defined: `fastact.training.config.TrainConfig.problems`)
+_NARROWER = {"act_params": "an object of numbers"}
 
 
 def _config_types() -> dict[str, tuple[str, bool]]:
@@ -43,7 +46,7 @@ def _config_types() -> dict[str, tuple[str, bool]]:
     for f in fields(TrainConfig):
         kind, _, none = str(f.type).partition(" | ")
         if kind in _ANNOTATIONS:
-            out[f.name] = (_ANNOTATIONS[kind], none == "None")
+            out[f.name] = (_NARROWER.get(f.name, _ANNOTATIONS[kind]), none == "None")
     return out
 
 

@@ -62,7 +62,7 @@ def test_no_study_or_an_unknown_one(capsys, tmp_path):
 def test_list_shows_the_builtins(capsys):
     code, out, _ = run_cli(capsys, "study", "--list")
     assert code == 0 and out.startswith("seed: the seven activations")
-    assert "225 points (52 with --quick); parts: activations, slope, depth" in " ".join(out.split())
+    assert "300 points (70 with --quick); parts: activations, slope, depth, dropout" in " ".join(out.split())
 
 
 def test_dry_run_lists_the_points_estimates_and_writes_nothing(capsys, tmp_path, data):
@@ -70,9 +70,10 @@ def test_dry_run_lists_the_points_estimates_and_writes_nothing(capsys, tmp_path,
     code, out, err = run_cli(capsys, "study", "seed", "--quick", "--dry-run", "--data-dir", data, "--out", str(out_dir))
     assert code == 0, err
     flat = " ".join(out.split())  # rich wraps a long path
-    assert f"study seed (quick) in {out_dir}: 52 points: 0 done, 0 failed, 52 left" in flat
-    for text in ("activations (14 points)", "slope (10 points)", "depth (42 points)", "leaky_relu slope=0.25",
-                 "relu depth=3", "seeds 0,1", "52 points to run, about"):
+    assert f"study seed (quick) in {out_dir}: 70 points: 0 done, 0 failed, 70 left" in flat
+    for text in ("activations (14 points)", "slope (10 points)", "depth (42 points)", "dropout (36 points)",
+                 "leaky_relu slope=0.25", "relu depth=3", "prelu depth=3 dropout=0.5", "seeds 0,1",
+                 "70 points to run, about"):
         assert text in out
     assert not out_dir.exists()
 
@@ -83,19 +84,19 @@ def test_the_seed_study_quick_end_to_end(capsys, tmp_path, data):
     assert code == 0, err
     points = load_spec("seed", quick=True).points()
     rows = list(csv.DictReader(open(out_dir / "results.csv")))
-    assert len(rows) == len(points) == 52 and len({r["key"] for r in rows}) == 52
+    assert len(rows) == len(points) == 70 and len({r["key"] for r in rows}) == 70
     assert sorted(p.name for p in (out_dir / "runs").iterdir()) == sorted(r["key"] for r in rows)
-    assert sum(line.startswith("[") and "/52] " in line for line in out.splitlines()) == 52
+    assert sum(line.startswith("[") and "/70] " in line for line in out.splitlines()) == 70
     for title in ("activations: The seven activations", "slope: Leaky ReLU's negative slope",
-                  "paired by seed against the baseline", "52 points: 52 done, 0 failed, 0 left"):
+                  "paired by seed against the baseline", "70 points: 70 done, 0 failed, 0 left"):
         assert title in out
     state = json.loads((out_dir / "study.json").read_text())
-    assert (state["done"], state["left"], state["quick"]) == (52, 0, True)
+    assert (state["done"], state["left"], state["quick"]) == (70, 0, True)
     code, out, _ = run_cli(capsys, "study", "seed", "--quick", "--data-dir", data, "--out", str(out_dir), "--quiet")
-    assert code == 0 and "52 points: 52 done, 0 failed, 0 left" in out and "/52] " not in out
+    assert code == 0 and "70 points: 70 done, 0 failed, 0 left" in out and "/70] " not in out
     code, out, _ = run_cli(capsys, "report", str(out_dir), "--no-charts")  # a study folder, part by part
-    assert code == 0 and "52 run(s)" in out and "depth: Depth: 1 to 5 hidden layers" in out
-    assert "depth: paired by seed against the baseline" in out
+    assert code == 0 and "70 run(s)" in out and "depth: Depth: 1 to 5 hidden layers" in out
+    assert "depth: paired by seed against the baseline" in out and "dropout: paired by seed against" in out
 
 
 # ---- resume after a real signal --------------------------------------------------------------

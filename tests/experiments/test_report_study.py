@@ -39,14 +39,16 @@ def test_report_of_a_study_writes_it_beside_the_spec(capsys, study):
     md = (study / "report.md").read_text()
     for heading in ("## What was run", "### The seven activations, epoch by epoch",
                     "### Leaky ReLU's negative slope (0 is ReLU)", "### Depth: 1 to 5 hidden layers of 512",
+                    "### Dropout 0.5, the classic regulariser, at each depth",
                     "## The classic experiment's claims, against this run", "## Figures", "## Reproduce"):
         assert heading in md
-    assert "52 points: 52 done, 0 failed, 0 left" in md and "applied its [quick] table" in md
+    assert "70 points: 70 done, 0 failed, 0 left" in md and "applied its [quick] table" in md
     assert 'name = "seed"' in md  # the spec itself
     assert "fastact study seed --quick --out" in md
     figures = re.findall(r"!\[[^\]]*\]\(figures/([a-z-]+)\.png\)", md)
-    assert figures == ["curves", "sweep-negative-slope", "depth", "heatmap-act-depth", "spread",
-                       "spread-negative-slope", "spread-depth", "activations"]
+    assert figures == ["curves", "sweep-negative-slope", "depth", "sweep-dropout", "heatmap-act-depth",
+                       "heatmap-act-dropout", "heatmap-depth-dropout", "spread", "spread-negative-slope",
+                       "spread-depth", "spread-dropout", "activations"]
     assert all((study / "figures" / f"{f}.svg").is_file() for f in figures)
     page = (study / "report.html").read_text()
     assert external_references(page) == [] and page.count("<img ") == len(figures)

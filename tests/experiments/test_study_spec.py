@@ -14,12 +14,13 @@ def test_the_seed_study_is_the_classic_experiment():
     spec = load_spec("seed")
     points = spec.points()
     seven = activations.names("seed")
-    # 7 x 5 curves + 11 slopes x 5 + 7 x 5 depths x 5, less the repeats: depth 1 is the curves'
-    # point (35), and slope 0.3 is Leaky ReLU's default, the curves' leaky_relu (5)
-    assert len(points) == 35 + 55 + 175 - 35 - 5 == 225
+    # 7 x 5 curves + 11 slopes x 5 + 7 x 5 depths x 5 + 3 x 5 depths x 2 dropouts x 5, less the repeats:
+    # depth 1 is the curves' point (35), slope 0.3 is Leaky ReLU's default, the curves' leaky_relu (5),
+    # and dropout 0 is the depth part's point (75)
+    assert len(points) == 35 + 55 + 175 + 150 - 35 - 5 - 75 == 300
     assert len({p.key for p in points}) == len(points)
     by_part = {part.name: [p for p in points if part.name in p.parts] for part in spec.parts}
-    assert [len(v) for v in by_part.values()] == [35, 55, 175]
+    assert [len(v) for v in by_part.values()] == [35, 55, 175, 150]
     assert [p.config.act for p in by_part["activations"][::5]] == seven
     c = by_part["activations"][0].config
     assert (c.hidden, c.epochs, c.batch_size, c.optimizer, c.lr, c.val_split) == ((512,), 10, 128, "adam", 1e-3, 0.1)
@@ -28,14 +29,17 @@ def test_the_seed_study_is_the_classic_experiment():
     assert sorted({len(p.config.hidden) for p in by_part["depth"]}) == [1, 2, 3, 4, 5]
     assert {p.config.seed for p in points} == {0, 1, 2, 3, 4}
     leaky_default = next(p for p in points if p.config.act == "leaky_relu" and p.parts == ["activations", "slope",
-                                                                                             "depth"])
-    assert leaky_default.label == "leaky_relu slope=0.3 depth=1 seed=0"
+                                                                                             "depth", "dropout"])
+    assert leaky_default.label == "leaky_relu slope=0.3 depth=1 dropout=0 seed=0"
+    dropped = [p for p in by_part["dropout"] if p.config.dropout == 0.5]
+    assert len(dropped) == 75 and {p.config.act for p in dropped} == {"relu", "leaky_relu", "prelu"}
+    assert sorted({len(p.config.hidden) for p in dropped}) == [1, 2, 3, 4, 5]
 
 
 def test_quick_is_a_smaller_version_of_the_same_study():
     quick = load_spec("seed", quick=True)
     points = quick.points()
-    assert len(points) == 14 + 10 + 42 - 14 == 52 and quick.quick
+    assert len(points) == 14 + 10 + 42 + 36 - 14 - 18 == 70 and quick.quick
     assert {p.config.epochs for p in points} == {3} and {p.config.seed for p in points} == {0, 1}
 
 
@@ -83,7 +87,8 @@ GOOD = '[[parts]]\nname = "p"\nact = "relu"\n'
      "parts[0].rrelu_lower must be <= base.rrelu_upper. Received: rrelu_lower=0.5, rrelu_upper=0.333"),
     ("seeds = 0\n" + GOOD, False, "seeds", "seeds must be a count in 1..1000 or a list of seeds"),
     ("seeds = [1, 1]\n" + GOOD, False, "seeds", "a list of distinct integers"),
-    ("colour = 1\n" + GOOD, False, "colour", "colour must be one of name, description, seeds, base, parts, quick"),
+    ("colour = 1\n" + GOOD, False, "colour",
+     "colour must be one of name, description, seeds, define, base, parts, quick"),
     ("name = \"x\"\n", False, "parts", "parts must be one or more [[parts]] tables"),
     (GOOD + GOOD, False, "parts[1].name", "parts[1].name must be unique among the parts"),
     (GOOD + "baseline = { act = \"tanh\" }\n", False, "parts[0].baseline",

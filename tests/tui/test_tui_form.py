@@ -117,3 +117,9 @@ def test_data_file_field_follows_the_library_rules(tmp_path):
     res = build(data_file=str(path), data_dir=str(tmp_path))
     assert res.errors["data_file"].startswith("data_file must be used without data_dir")
     assert cli.parse(["--data-file", str(path)])["fields"]["data_file"] == str(path)
+
+
+def test_dropout_is_a_field_with_the_librarys_rule():
+    assert DEFAULTS["dropout"] == "0.0" and build(dropout="0.3").configs[0].dropout == 0.3
+    assert build(dropout="1").errors == {"dropout": "dropout must be in [0, 1). Received: dropout=1.0"}
+    assert build(dropout="x").errors == {"dropout": "dropout must be a number. Received: dropout='x'"}

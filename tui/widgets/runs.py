@@ -1,7 +1,8 @@
 """The Runs tab: browse the runs saved under the results directory and plot them again.
 
 Each run is labelled by what differs among the saved runs (``relu depth=3 seed=4``,
-`fastact.experiments.identity`), and every setting that differs is a column of its own. Select
+`fastact.experiments.identity`), and every setting that differs is a column of its own; a run of
+a defined activation shows its formula (column ``formula``, the text its config carries). Select
 a row (enter or click) to add that run's curves to the plot; select it again to remove them.
 The directory is rescanned whenever a job ends, or with the Refresh button. The scan reads every
 run's files, so it runs in a worker thread and posts `RunsScanned`; a malformed run is skipped
@@ -10,12 +11,13 @@ with a warning in the Log tab naming the file."""
 from __future__ import annotations
 
 from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Label
 
-from fastact.experiments import identity
+from fastact.experiments import identity, tables
 from fastact.training import runs as results
 from fastact_tui.messages import RunsScanned
 from fastact_tui.widgets.charts import SeriesPlot
@@ -31,6 +33,13 @@ def scan(root) -> tuple[list[dict], list[str]]:
         return [], []
     runs, skipped = results.load_runs(dirs)
     return sorted(runs, key=lambda r: r["id"], reverse=True), skipped
+
+
+def formula(run: dict) -> str:
+    """``y = z * clip(z + 3, 0, 6) / 6`` for a run of a defined activation ("" for a built-in's), as
+    safe to draw as any text read from a file (`fastact.experiments.tables.definitions`)."""
+    spec = run["config"].get("define")
+    return tables.definitions([run["config"]])[0].split(": ", 1)[1] if isinstance(spec, dict) else ""
 
 
 class RunsView(Horizontal):
@@ -77,12 +86,16 @@ class RunsView(Horizontal):
         table.clear(columns=True)
         self.runs, flats, self.varying = msg.runs, msg.flats, msg.varying
         shown = [k for k in self.varying if k not in ("act", "seed")]
-        table.add_columns("run", "label", "act", *shown, "seed", "epochs", "best val", "test acc", "status")
+        formulas = {rid: formula(r) for rid, r in self.runs.items()}
+        defined = any(formulas.values())
+        table.add_columns("run", "label", "act", *(["formula"] if defined else []), *shown, "seed", "epochs",
+                          "best val", "test acc", "status")
         for rid, r in self.runs.items():
             vals = [h["val_acc"] for h in r["history"] if h.get("val_acc") is not None]
             flat = flats[rid]
             # Escaped: a DataTable parses markup in strings, and these come from files.
             table.add_row(escape(rid), escape(self.label(rid)), escape(str(flat["act"])),
+                          *([Text(formulas[rid] or "—")] if defined else []),
                           *(escape(identity.fmt(flat[k])) if k in flat else "—" for k in shown),
                           escape(str(flat.get("seed", "?"))), str(len(r["history"])),
                           fmt_pct(max(vals) if vals else None), fmt_pct(r["summary"].get("test_acc")),
