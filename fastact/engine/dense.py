@@ -1,4 +1,4 @@
-"""Fused dense + activation kernels, forward and backward.
+"""Fused dense + activation kernels, forward and backward, with the optimizer update fused in.
 
 Forward, for a batch ``x`` (B, K), weights ``w`` (K, N), bias ``b`` (N,)::
 
@@ -14,46 +14,62 @@ whichever is cheaper (``sigmoid``/``tanh`` from ``y``, the rest from ``z``).
 Backward, from ``dy`` (B, N)::
 
     dz = dy * act'(z, y)           (phase A, per row tile, all columns)
-    dx = dz @ w.T                  (phase A, same row tile, still in cache)
     db = sum_rows dz               (per-row-tile partials, reduced in tile order)
-    dalpha = sum_rows dy * dy/dalpha  (a learnable parameter; per-row-tile partials likewise)
+    dalpha = sum_rows dy * dy/dalpha  (a learnable parameter; per unit, or summed if shared)
+    dx = dz @ w.T                  (phase B, a fixed grid of (B, K) tiles)
     dw = x.T @ dz                  (phase B, a fixed grid of (K, N) tiles)
+
+With ``fuse`` the optimizer's update is applied to each ``dw`` tile right after its GEMM,
+while the tile is in cache, and to ``b`` and ``alpha`` right after their reductions
+(`fastact.engine.optim`: the same rule kernels the separate update runs, so both give the
+same numbers). ``dx`` reads ``w``, so when fusing every ``dx`` tile runs before any ``dw``
+tile (two parallel regions instead of one).
 
 Because the tiling depends only on the shapes and every reduction runs in a
 fixed order, results are bitwise identical for any number of threads.
 RReLU's slopes are regenerated in backward from the same counter-based stream
 (`fastact.engine.rng`), so no noise tensor is ever stored.
 
-Kernels are specialised per activation: `kernels_for` rebinds the templates'
-``ACT_*`` globals to one table entry's scalar functions, so Numba inlines the
-formula into the loop and LLVM vectorises it (a call left in the loop, as
-first-class functions or a runtime ``code`` switch gave, measured 5-15x
-slower for ELU, SiLU, Softplus). Each activation compiles on first use and is
-cached on disk under a name that carries a digest of every source it inlines
-(``forward_relu_<digest>``), so editing a formula or ``mathfn`` recompiles.
+Two kinds of compiled code:
+
+* the parallel *drivers* (`drivers`): GEMM tiles, reductions, the calls; one compile per
+  dtype for every activation and optimizer;
+* the serial *epilogues* (`epilogues`), specialised per activation: `fastact.engine.jit.specialise`
+  binds the templates' ``ACT_*`` globals to one table entry's scalar functions, so Numba inlines
+  the formula into the loop and LLVM vectorises it (a call left in the element loop, as
+  first-class scalar functions or a runtime ``code`` switch gave, measured 5-15x slower for ELU,
+  SiLU, Softplus). An epilogue is `fastact.engine.jit.compiled` with a fixed signature and
+  reaches the driver as an argument: one indirect call per tile.
+
+Every kernel is cached on disk under a name carrying a digest of every source it inlines
+(``epilogue_forward_relu_<digest>``, ``forward_<digest>``), so editing a formula or
+``mathfn`` recompiles.
 
 Argument names follow the table's vocabulary: ``alpha`` (N,) holds each unit's
-learnable parameter (read only when the entry has one), ``c`` is the tuple of
-the entry's constant parameters, ``key`` the RNG stream of this (seed, step,
-layer) (`fastact.engine.rng`).
+learnable parameter (read only when the entry has one), ``c`` the entry's constant
+parameters (an array in the model's dtype, read into a tuple once per tile), ``key`` the RNG
+stream of this (seed, step, layer) (`fastact.engine.rng`).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import types
+import re
 from pathlib import Path
 
+import numpy as np
+from numba import types
+
 from fastact.engine.blas import gemm
-from fastact.engine.jit import kernel, parallel, prange
+from fastact.engine.jit import array, compiled, fixed_tuple, kernel, parallel, prange, specialise
 from fastact.engine.mathfn import same
 from fastact.engine.rng import uniform
 
-# Template globals, rebound per activation by `kernels_for`.
+# Template globals, rebound per activation by `epilogues`.
 ACT_FORWARD = ACT_BACKWARD = ACT_PARAM_GRAD = None
 ACT_RANDOM = ACT_LEARNABLE = False
-EPILOGUE_FORWARD = EPILOGUE_BACKWARD = None
+ACT_N_CONST = 1
 
 #: Rows per tile of the element-wise backward pass (its partial sums).
 EPI_ROWS = 64
@@ -65,7 +81,7 @@ def n_row_tiles(batch: int) -> int:
 
 
 @kernel
-def _grid(m, n, parts):
+def grid(m, n, parts):
     """Cut an (m x n) GEMM output into ``parts`` tiles: (row tiles, col tiles, tile rows, tile cols).
 
     A single-threaded GEMM on a tile packs both operands, so the packing cost
@@ -90,60 +106,102 @@ def _grid(m, n, parts):
     return br, bc, (m + br - 1) // br, (n + bc - 1) // bc
 
 
+# ---- epilogues (templates, specialised per activation) ----------------------------------------
 def _epilogue_forward(z, y, b, alpha, c, key, training, r0, r1, c0, c1):
     # Full C-contiguous arrays plus index ranges (not tile views): unit stride
     # is then known at compile time and the inner loop vectorises. `z` is only
     # read (an in-place update measured unvectorised), so it keeps x @ w
-    # without the bias; backward adds the bias again.
-    n_cols = z.shape[1]
+    # without the bias; backward adds the bias again. Indices are unsigned: Numba wraps a
+    # negative signed index around (a select per access), which turned every load and store
+    # of this loop into a gather/scatter once it was compiled on its own.
+    n_cols = np.uint64(z.shape[1])
     sample = ACT_RANDOM and training
-    for i in range(r0, r1):
+    cc = fixed_tuple(c, ACT_N_CONST)
+    for i in range(np.uint64(max(r0, 0)), np.uint64(max(r1, 0))):
         base = i * n_cols
-        for j in range(c0, c1):
+        for j in range(np.uint64(max(c0, 0)), np.uint64(max(c1, 0))):
             zz = z[i, j] + b[j]
             u = same(zz, uniform(key, base + j)) if sample else same(zz, 0.5)
             al = alpha[j] if ACT_LEARNABLE else same(zz, 0.0)
-            y[i, j] = ACT_FORWARD(zz, al, c, u)
+            y[i, j] = ACT_FORWARD(zz, al, cc, u)
 
 
-def _forward(x, w, b, alpha, c, key, training, z, y, parts):
-    """z <- x @ w; y <- act(z + b). Writes into ``z`` and ``y`` (B, N)."""
+def _epilogue_backward(dy, z, b, y, dz, alpha, c, key, training, r0, r1, db_part, da_part):
+    n_cols = np.uint64(dz.shape[1])  # unsigned indices: see _epilogue_forward
+    sample = ACT_RANDOM and training
+    cc = fixed_tuple(c, ACT_N_CONST)
+    for j in range(n_cols):
+        db_part[j] = 0.0
+        da_part[j] = 0.0
+    for i in range(np.uint64(max(r0, 0)), np.uint64(max(r1, 0))):
+        base = i * n_cols
+        for j in range(n_cols):
+            zz = z[i, j] + b[j]
+            u = same(zz, uniform(key, base + j)) if sample else same(zz, 0.5)
+            al = alpha[j] if ACT_LEARNABLE else same(zz, 0.0)
+            g = dy[i, j] * ACT_BACKWARD(zz, y[i, j], al, cc, u)
+            dz[i, j] = g
+            db_part[j] += g
+            if ACT_LEARNABLE:
+                da_part[j] += dy[i, j] * ACT_PARAM_GRAD(zz, y[i, j], al, cc, u)
+
+
+def epilogue_signatures(dtype):
+    """(forward, backward) signatures of the epilogues for ``dtype``: what the drivers call."""
+    a1, a2 = array(dtype, 1), array(dtype, 2)
+    i64 = types.int64
+    fwd = types.void(a2, a2, a1, a1, a1, types.uint64, types.boolean, i64, i64, i64, i64)
+    bwd = types.void(a2, a2, a1, a2, a2, a1, a1, types.uint64, types.boolean, i64, i64, a1, a1)
+    return fwd, bwd
+
+
+# ---- drivers (one compile per dtype) ----------------------------------------------------------
+def _forward(x, w, b, alpha, c, key, training, z, y, parts, epilogue):
+    """z <- x @ w; y <- act(z + b) by ``epilogue``. Writes into ``z`` and ``y`` (B, N)."""
     n_rows, n_cols = z.shape
-    ntr, ntc, tm, tn = _grid(n_rows, n_cols, parts)
+    ntr, ntc, tm, tn = grid(n_rows, n_cols, parts)
     for t in prange(ntr * ntc):
         r0 = (t // ntc) * tm
         c0 = (t % ntc) * tn
         r1 = min(r0 + tm, n_rows)
         c1 = min(c0 + tn, n_cols)
         gemm(x[r0:r1], w[:, c0:c1], z[r0:r1, c0:c1])
-        EPILOGUE_FORWARD(z, y, b, alpha, c, key, training, r0, r1, c0, c1)
+        epilogue(z, y, b, alpha, c, key, training, r0, r1, c0, c1)
 
 
-def _epilogue_backward(dy, z, b, y, dz, alpha, c, key, training, r0, r1, db_part, da_part):
-    n_cols = dz.shape[1]
-    sample = ACT_RANDOM and training
-    for j in range(n_cols):
-        db_part[j] = 0.0
-        da_part[j] = 0.0
-    for i in range(r0, r1):
-        base = i * n_cols
-        for j in range(n_cols):
-            zz = z[i, j] + b[j]
-            u = same(zz, uniform(key, base + j)) if sample else same(zz, 0.5)
-            al = alpha[j] if ACT_LEARNABLE else same(zz, 0.0)
-            g = dy[i, j] * ACT_BACKWARD(zz, y[i, j], al, c, u)
-            dz[i, j] = g
-            db_part[j] += g
-            if ACT_LEARNABLE:
-                da_part[j] += dy[i, j] * ACT_PARAM_GRAD(zz, y[i, j], al, c, u)
+def _phase_b_tile(t, n_dx, x, w, dz, dx, dw, parts, fuse, update, hp, m, v):
+    """Phase B task ``t``: a dx tile (t < n_dx), else a dw tile and, if ``fuse``, its update."""
+    n_rows, n_cols = dz.shape
+    n_in = x.shape[1]
+    if t < n_dx:
+        xr, xc, xtr, xtc = grid(n_rows, n_in, parts)
+        r0 = (t // xc) * xtr
+        k0 = (t % xc) * xtc
+        r1 = min(r0 + xtr, n_rows)
+        k1 = min(k0 + xtc, n_in)
+        gemm(dz[r0:r1], w[k0:k1], dx[r0:r1, k0:k1], False, True)
+    else:
+        s = t - n_dx
+        wr, wc, wtr, wtc = grid(n_in, n_cols, parts)
+        k0 = (s // wc) * wtr
+        c0 = (s % wc) * wtc
+        k1 = min(k0 + wtr, n_in)
+        c1 = min(c0 + wtc, n_cols)
+        gemm(x[:, k0:k1], dz[:, c0:c1], dw[k0:k1, c0:c1], True, False)
+        if fuse:
+            update(w, dw, m, v, hp, k0, k1, c0, c1)
 
 
-def _backward(x, w, b, dy, z, y, alpha, c, key, training, dz, dx, dw, db, dalpha, db_parts, da_parts, need_dx,
-              parts):
-    """Gradients of a fused dense layer; see the module docstring.
+def _backward(x, w, b, dy, z, y, alpha, c, key, training, dz, dx, dw, db, dalpha, db_parts, da_parts,
+              need_dx, parts, epilogue, fuse, update, hps, state, alpha_param):
+    """Gradients of a fused dense layer, and with ``fuse`` the optimizer step; see the module docstring.
 
-    ``db_parts``/``da_parts`` are (`n_row_tiles`, N) scratch; ``dx`` is
-    skipped unless ``need_dx`` (the first layer has no use for it).
+    ``db_parts``/``da_parts`` are (`n_row_tiles`, N) scratch; ``dx`` is skipped unless
+    ``need_dx`` (the first layer has no use for it). ``dalpha`` has N entries (per unit),
+    1 (shared: the sum over units) or none (no learnable parameter). With ``fuse``,
+    ``update`` is an optimizer rule (`fastact.engine.optim`), ``hps`` the (w, b, alpha)
+    hyperparameter rows, ``state`` the (w, b, alpha) x (m, v) buffers shaped (K, N), (1, N),
+    (1, n_alpha), and ``alpha_param`` the learnable parameter as (1, n_alpha).
     """
     n_rows, n_cols = dz.shape
     n_in = x.shape[1]
@@ -151,8 +209,10 @@ def _backward(x, w, b, dy, z, y, alpha, c, key, training, dz, dx, dw, db, dalpha
     for t in prange(nte):
         r0 = t * EPI_ROWS
         r1 = min(r0 + EPI_ROWS, n_rows)
-        EPILOGUE_BACKWARD(dy, z, b, y, dz, alpha, c, key, training, r0, r1, db_parts[t], da_parts[t])
+        epilogue(dy, z, b, y, dz, alpha, c, key, training, r0, r1, db_parts[t], da_parts[t])
     # Fixed-order reduction of the per-row-tile partial sums (small: serial).
+    n_alpha = dalpha.shape[0]
+    shared = 0.0
     for j in range(n_cols):
         sb = 0.0
         sa = 0.0
@@ -160,47 +220,32 @@ def _backward(x, w, b, dy, z, y, alpha, c, key, training, dz, dx, dw, db, dalpha
             sb += db_parts[p, j]
             sa += da_parts[p, j]
         db[j] = sb
-        dalpha[j] = sa
-    # One parallel region for every GEMM tile of dw and dx. prange hands each
-    # thread a contiguous chunk, so the task count is a multiple of `parts`.
-    wr, wc, wtr, wtc = _grid(n_in, n_cols, parts)
-    xr, xc, xtr, xtc = _grid(n_rows, n_in, parts)
-    n_dw = wr * wc
+        if n_alpha == n_cols:
+            dalpha[j] = sa
+        shared += sa
+    if n_alpha == 1 and n_cols > 1:
+        dalpha[0] = shared
+    if fuse:
+        update(b.reshape((1, n_cols)), db.reshape((1, n_cols)), state[2], state[3], hps[1], 0, 1, 0, n_cols)
+        update(alpha_param, dalpha.reshape((1, n_alpha)), state[4], state[5], hps[2], 0, 1, 0, n_alpha)
+    # Phase B: every GEMM tile of dx and dw. prange hands each thread a contiguous chunk, so a
+    # region's task count is a multiple of `parts`.
+    wr, wc, _, _ = grid(n_in, n_cols, parts)
+    xr, xc, _, _ = grid(n_rows, n_in, parts)
     n_dx = xr * xc if need_dx else 0
-    for t in prange(n_dw + n_dx):
-        if t < n_dw:
-            k0 = (t // wc) * wtr
-            c0 = (t % wc) * wtc
-            k1 = min(k0 + wtr, n_in)
-            c1 = min(c0 + wtc, n_cols)
-            gemm(x[:, k0:k1], dz[:, c0:c1], dw[k0:k1, c0:c1], True, False)
-        else:
-            s = t - n_dw
-            r0 = (s // xc) * xtr
-            k0 = (s % xc) * xtc
-            r1 = min(r0 + xtr, n_rows)
-            k1 = min(k0 + xtc, n_in)
-            gemm(dz[r0:r1], w[k0:k1], dx[r0:r1, k0:k1], False, True)
+    n_tasks = n_dx + wr * wc
+    first = n_dx if fuse else n_tasks
+    for t in prange(first):
+        _phase_b_tile(t, n_dx, x, w, dz, dx, dw, parts, fuse, update, hps[0], state[0], state[1])
+    if first < n_tasks:
+        for t in prange(n_tasks - first):
+            _phase_b_tile(first + t, n_dx, x, w, dz, dx, dw, parts, fuse, update, hps[0], state[0], state[1])
 
 
-@kernel
-def _zero_grad(z, y, alpha, c, u):
-    return 0.0
-
-
-def _specialise(template, decorator, name, bindings):
-    """``template`` with its globals rebound; its own qualname keeps its disk cache apart."""
-    env = dict(template.__globals__)
-    env.update(bindings)
-    fn = types.FunctionType(template.__code__, env, name, template.__defaults__)
-    fn.__qualname__ = name
-    fn.__doc__ = template.__doc__
-    return decorator(fn)
-
-
+# ---- naming, caching ------------------------------------------------------------------------------
 _ENGINE = Path(__file__).resolve().parent
-#: the engine sources a specialised kernel inlines (templates, math, RNG, GEMM binding, presets)
-_INLINED = ("dense.py", "mathfn.py", "ieee32.py", "rng.py", "blas.py", "jit.py")
+#: the engine sources a kernel inlines (templates, math, RNG, GEMM binding, optimizer rules, presets)
+_INLINED = ("dense.py", "optim.py", "mathfn.py", "ieee32.py", "rng.py", "blas.py", "jit.py")
 
 
 def source_digest(act) -> str:
@@ -212,13 +257,13 @@ def source_digest(act) -> str:
     activation's own source text (its table module, or the code generated from its formula),
     so any edit gives the kernel a new name, hence a fresh compile.
     """
-    h = hashlib.sha256(_engine_digest().encode())
+    h = hashlib.sha256(engine_digest().encode())
     h.update(act.name.encode() + b"\0" + act.source.encode())
     return h.hexdigest()[:12]
 
 
 @functools.cache
-def _engine_digest() -> str:
+def engine_digest() -> str:
     """SHA-256 of the engine files kernels inline, read once per process (as the modules are)."""
     h = hashlib.sha256()
     for name in sorted({*_INLINED, *(p.name for p in _ENGINE.glob("mathfn*.py"))}):
@@ -228,37 +273,67 @@ def _engine_digest() -> str:
     return h.hexdigest()
 
 
-def _prune_stale(prefix: str, keep: str) -> None:
-    """Delete cache files of ``prefix`` kernels compiled from other sources (best effort)."""
-    for path in (_ENGINE / "__pycache__").glob(f"dense.{prefix}_*"):
-        if keep not in path.name:
+def prune_stale(module: str, prefix: str, keep: str) -> None:
+    """Delete cache files of ``<module>.<prefix>_<digest>`` kernels with a digest other than ``keep``.
+
+    The pattern is exact (``gelu``'s prune must not touch ``gelu_tanh``'s files). Best effort.
+    """
+    pattern = re.compile(rf"{re.escape(module)}\.{re.escape(prefix)}_([0-9a-f]{{12}})-\d+\.py\d+(\.\d+)?\.nb[ic]")
+    for path in (_ENGINE / "__pycache__").glob(f"{module}.{prefix}_*"):
+        found = pattern.fullmatch(path.name)
+        if found and found.group(1) != keep:
             try:
                 path.unlink()
             except OSError:
                 pass
 
 
-_KERNELS: dict[tuple[str, str], tuple] = {}
+@functools.cache
+def drivers():
+    """The (forward, backward) parallel drivers, named ``forward_<digest>``/``backward_<digest>``.
 
-
-def kernels_for(act):
-    """(forward, backward) parallel kernels specialised for one activation table entry.
-
-    Named ``forward_<name>_<digest>`` / ``backward_<name>_<digest>`` (see `source_digest`)
-    and cached on disk under those names.
+    Compiled on first call, once per dtype, for every activation and optimizer.
     """
+    tag = engine_digest()[:12]
+    fwd = specialise(_forward, parallel, f"forward_{tag}", {})
+    tile = specialise(_phase_b_tile, kernel, f"phase_b_tile_{tag}", {})
+    bwd = specialise(_backward, parallel, f"backward_{tag}", {"_phase_b_tile": tile})
+    for kind in ("forward", "backward", "phase_b_tile"):
+        prune_stale("dense", kind, tag)
+    return fwd, bwd
+
+
+@kernel
+def _zero_grad(z, y, alpha, c, u):
+    return 0.0
+
+
+_EPILOGUES: dict[tuple[str, str, str], tuple] = {}
+
+
+def epilogue_bindings(act) -> dict:
+    """The template globals that make the epilogues ``act``'s."""
+    return {"ACT_FORWARD": act.forward, "ACT_BACKWARD": act.backward,
+            "ACT_PARAM_GRAD": act.param_grad or _zero_grad, "ACT_RANDOM": act.random,
+            "ACT_LEARNABLE": act.learnable is not None, "ACT_N_CONST": len(act.constants(act.defaults))}
+
+
+def epilogues(act, dtype=np.float32):
+    """(forward, backward) epilogues of one activation table entry in ``dtype``, compiled or loaded.
+
+    Named ``epilogue_forward_<name>_<digest>`` / ``epilogue_backward_<name>_<digest>`` (see
+    `source_digest`) and cached on disk under those names; only the dtypes a run uses compile.
+    """
+    dt = np.dtype(dtype).name
     digest = source_digest(act)
-    key = (act.name, digest)
-    if key not in _KERNELS:
-        bind = {"ACT_FORWARD": act.forward, "ACT_BACKWARD": act.backward,
-                "ACT_PARAM_GRAD": act.param_grad or _zero_grad,
-                "ACT_RANDOM": act.random, "ACT_LEARNABLE": act.learnable is not None}
+    key = (act.name, digest, dt)
+    if key not in _EPILOGUES:
+        sig_f, sig_b = epilogue_signatures(dt)
+        bind = epilogue_bindings(act)
         tag = f"{act.name}_{digest}"
-        epi_f = _specialise(_epilogue_forward, kernel, f"epilogue_forward_{tag}", bind)
-        epi_b = _specialise(_epilogue_backward, kernel, f"epilogue_backward_{tag}", bind)
-        fwd = _specialise(_forward, parallel, f"forward_{tag}", {"EPILOGUE_FORWARD": epi_f})
-        bwd = _specialise(_backward, parallel, f"backward_{tag}", {"EPILOGUE_BACKWARD": epi_b})
-        for kind in ("forward", "backward", "epilogue_forward", "epilogue_backward"):
-            _prune_stale(f"{kind}_{act.name}", digest)
-        _KERNELS[key] = (fwd, bwd)
-    return _KERNELS[key]
+        if not any(k[:2] == key[:2] for k in _EPILOGUES):
+            for kind in ("epilogue_forward", "epilogue_backward"):
+                prune_stale("dense", f"{kind}_{act.name}", digest)
+        _EPILOGUES[key] = (specialise(_epilogue_forward, compiled(sig_f), f"epilogue_forward_{tag}", bind),
+                           specialise(_epilogue_backward, compiled(sig_b), f"epilogue_backward_{tag}", bind))
+    return _EPILOGUES[key]

@@ -10,11 +10,18 @@ speed and safety are set once:
   epilogues (no NaN/Inf *inputs* are assumed; divergence is caught at the loss).
 * ``error_model="numpy"``: Python's error model inserts zero-division checks
   that stop vectorisation (a sigmoid epilogue measured 6.7 vs 0.6 ns/element).
+
+`compiled` kernels (fixed signature, C-callable) are what the parallel drivers receive as
+arguments; `specialise` makes one from a template by binding its globals; `fixed_tuple` turns
+a small array into a tuple of a compile-time length (constants read once, before a loop).
 """
 
 from __future__ import annotations
 
+import types
+
 import numba
+import numpy as np
 
 _BASE = dict(cache=True, nogil=True, fastmath=True, error_model="numpy")
 
@@ -31,3 +38,44 @@ parallel_exact = numba.njit(parallel=True, cache=True, nogil=True, error_model="
 
 prange = numba.prange
 DISABLE_JIT = bool(numba.config.DISABLE_JIT)
+
+
+def compiled(sig):
+    """A kernel with a fixed signature ``sig``, compiled now and callable through a function pointer.
+
+    The parallel drivers take such kernels (activation epilogues, optimizer rules) as arguments
+    of type ``FunctionType(sig)``, so one compiled driver serves every activation and every
+    optimizer: only the small serial kernel is compiled per activation, never the parallel
+    region around it (which cost 3-7 s per activation to compile). Cached on disk by name.
+    """
+    if DISABLE_JIT:
+        return lambda fn: fn
+    return numba.cfunc(sig, cache=True, fastmath=True, error_model="numpy")
+
+
+def array(dtype, ndim: int):
+    """The Numba type of a C-contiguous ``ndim``-D array of ``dtype`` (for `compiled` signatures)."""
+    return numba.types.Array(numba.from_dtype(np.dtype(dtype)), ndim, "C")
+
+
+def specialise(template, decorator, name: str, bindings: dict):
+    """``template`` with its module globals updated by ``bindings``, renamed ``name``, then decorated.
+
+    Numba treats globals as compile-time constants, so a bound scalar function is inlined and a
+    bound flag folds its branches away. The new qualname keeps each variant's disk cache apart.
+    """
+    env = dict(template.__globals__)
+    env.update(bindings)
+    fn = types.FunctionType(template.__code__, env, name, template.__defaults__)
+    fn.__qualname__ = name
+    fn.__doc__ = template.__doc__
+    return decorator(fn)
+
+
+if DISABLE_JIT:
+
+    def fixed_tuple(values, n):
+        return tuple(values[:n])
+
+else:
+    from numba.np.unsafe.ndarray import to_fixed_tuple as fixed_tuple  # noqa: F401 (re-exported)

@@ -111,7 +111,7 @@ def _run(config, ds, cb, cancel, writer, result, n_threads) -> None:
     blas = backend_name()
     # Compile (first run of this activation and dtype) or load the cached kernels now, so the
     # first epoch's time is the engine's and the compile time is reported on its own.
-    compile_seconds = warm_up(act.name, config.dtype, **config.act_params)
+    compile_seconds = warm_up(act.name, config.dtype, config.optimizer, **config.act_params)
     info = {"run_id": result.run_id, "run_dir": result.run_dir, "dataset": ds.description,
             "dataset_name": ds.name, "n_train": n, "n_val": len(x_val), "n_test": len(x_test),
             "threads": n_threads, "batches_per_epoch": n_batches, "blas": blas,
