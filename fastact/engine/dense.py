@@ -16,14 +16,14 @@ Backward, from ``dy`` (B, N)::
     dz = dy * act'(z, y)           (phase A, per row tile, all columns)
     db = sum_rows dz               (per-row-tile partials, reduced in tile order)
     dalpha = sum_rows dy * dy/dalpha  (a learnable parameter; per unit, or summed if shared)
-    dx = dz @ w.T                  (phase B, a fixed grid of (B, K) tiles)
-    dw = x.T @ dz                  (phase B, a fixed grid of (K, N) tiles)
+    dx = dz @ w.T                  (phase B, per block of input units k0:k1: dx[:, k0:k1])
+    dw = x.T @ dz                  (phase B, same block: dw[k0:k1])
 
-With ``fuse`` the optimizer's update is applied to each ``dw`` tile right after its GEMM,
-while the tile is in cache, and to ``b`` and ``alpha`` right after their reductions
+With ``fuse`` the optimizer's update is applied to each ``dw`` block right after its GEMM,
+while it is in cache, and to ``b`` and ``alpha`` right after their reductions
 (`fastact.engine.optim`: the same rule kernels the separate update runs, so both give the
-same numbers). ``dx`` reads ``w``, so when fusing every ``dx`` tile runs before any ``dw``
-tile (two parallel regions instead of one).
+same numbers). A block's ``dx`` reads only its own rows of ``w``, which only its own update
+writes, so fusing needs no barrier: phase B stays one parallel region.
 
 Because the tiling depends only on the shapes and every reduction runs in a
 fixed order, results are bitwise identical for any number of threads.
@@ -169,29 +169,6 @@ def _forward(x, w, b, alpha, c, key, training, z, y, parts, epilogue):
         epilogue(z, y, b, alpha, c, key, training, r0, r1, c0, c1)
 
 
-def _phase_b_tile(t, n_dx, x, w, dz, dx, dw, parts, fuse, update, hp, m, v):
-    """Phase B task ``t``: a dx tile (t < n_dx), else a dw tile and, if ``fuse``, its update."""
-    n_rows, n_cols = dz.shape
-    n_in = x.shape[1]
-    if t < n_dx:
-        xr, xc, xtr, xtc = grid(n_rows, n_in, parts)
-        r0 = (t // xc) * xtr
-        k0 = (t % xc) * xtc
-        r1 = min(r0 + xtr, n_rows)
-        k1 = min(k0 + xtc, n_in)
-        gemm(dz[r0:r1], w[k0:k1], dx[r0:r1, k0:k1], False, True)
-    else:
-        s = t - n_dx
-        wr, wc, wtr, wtc = grid(n_in, n_cols, parts)
-        k0 = (s // wc) * wtr
-        c0 = (s % wc) * wtc
-        k1 = min(k0 + wtr, n_in)
-        c1 = min(c0 + wtc, n_cols)
-        gemm(x[:, k0:k1], dz[:, c0:c1], dw[k0:k1, c0:c1], True, False)
-        if fuse:
-            update(w, dw, m, v, hp, k0, k1, c0, c1)
-
-
 def _backward(x, w, b, dy, z, y, alpha, c, key, training, dz, dx, dw, db, dalpha, db_parts, da_parts,
               need_dx, parts, epilogue, fuse, update, hps, state, alpha_param):
     """Gradients of a fused dense layer, and with ``fuse`` the optimizer step; see the module docstring.
@@ -228,18 +205,18 @@ def _backward(x, w, b, dy, z, y, alpha, c, key, training, dz, dx, dw, db, dalpha
     if fuse:
         update(b.reshape((1, n_cols)), db.reshape((1, n_cols)), state[2], state[3], hps[1], 0, 1, 0, n_cols)
         update(alpha_param, dalpha.reshape((1, n_alpha)), state[4], state[5], hps[2], 0, 1, 0, n_alpha)
-    # Phase B: every GEMM tile of dx and dw. prange hands each thread a contiguous chunk, so a
-    # region's task count is a multiple of `parts`.
-    wr, wc, _, _ = grid(n_in, n_cols, parts)
-    xr, xc, _, _ = grid(n_rows, n_in, parts)
-    n_dx = xr * xc if need_dx else 0
-    n_tasks = n_dx + wr * wc
-    first = n_dx if fuse else n_tasks
-    for t in prange(first):
-        _phase_b_tile(t, n_dx, x, w, dz, dx, dw, parts, fuse, update, hps[0], state[0], state[1])
-    if first < n_tasks:
-        for t in prange(n_tasks - first):
-            _phase_b_tile(first + t, n_dx, x, w, dz, dx, dw, parts, fuse, update, hps[0], state[0], state[1])
+    # Phase B, one task per block of input units k0:k1 (rows of w): dx[:, k0:k1] reads only
+    # w[k0:k1], which only this task's update writes, so the fused update needs no barrier.
+    nk = min(parts, n_in)
+    kb = (n_in + nk - 1) // nk
+    for t in prange(nk):
+        k0 = t * kb
+        k1 = min(k0 + kb, n_in)
+        if need_dx:
+            gemm(dz, w[k0:k1], dx[:, k0:k1], False, True)
+        gemm(x[:, k0:k1], dz, dw[k0:k1], True, False)
+        if fuse:
+            update(w, dw, state[0], state[1], hps[0], k0, k1, 0, n_cols)
 
 
 # ---- naming, caching ------------------------------------------------------------------------------
@@ -296,9 +273,8 @@ def drivers():
     """
     tag = engine_digest()[:12]
     fwd = specialise(_forward, parallel, f"forward_{tag}", {})
-    tile = specialise(_phase_b_tile, kernel, f"phase_b_tile_{tag}", {})
-    bwd = specialise(_backward, parallel, f"backward_{tag}", {"_phase_b_tile": tile})
-    for kind in ("forward", "backward", "phase_b_tile"):
+    bwd = specialise(_backward, parallel, f"backward_{tag}", {})
+    for kind in ("forward", "backward"):
         prune_stale("dense", kind, tag)
     return fwd, bwd
 

@@ -40,17 +40,18 @@ prange = numba.prange
 DISABLE_JIT = bool(numba.config.DISABLE_JIT)
 
 
-def compiled(sig):
+def compiled(sig, fastmath=True):
     """A kernel with a fixed signature ``sig``, compiled now and callable through a function pointer.
 
     The parallel drivers take such kernels (activation epilogues, optimizer rules) as arguments
     of type ``FunctionType(sig)``, so one compiled driver serves every activation and every
     optimizer: only the small serial kernel is compiled per activation, never the parallel
     region around it (which cost 3-7 s per activation to compile). Cached on disk by name.
+    ``fastmath`` is Numba's: True, or a set of LLVM flags.
     """
     if DISABLE_JIT:
         return lambda fn: fn
-    return numba.cfunc(sig, cache=True, fastmath=True, error_model="numpy")
+    return numba.cfunc(sig, cache=True, fastmath=fastmath, error_model="numpy")
 
 
 def array(dtype, ndim: int):

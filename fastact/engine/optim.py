@@ -34,7 +34,7 @@ import math
 import numpy as np
 from numba import types
 
-from fastact.engine.dense import engine_digest, grid, prune_stale
+from fastact.engine.dense import engine_digest, prune_stale
 from fastact.engine.jit import array, compiled, fixed_tuple, parallel, prange, scalar, specialise
 
 #: hyperparameter slots per rule; the last slot is the parameter's weight decay
@@ -92,6 +92,10 @@ def signature(dtype):
 
 
 RULES = {"sgd": _sgd, "adam": _adam, "none": _none}
+#: Only multiply-add contraction: no approximate reciprocal or square root, which LLVM uses in
+#: vector code but not in the scalar remainder loop, so an element's update would depend on
+#: where its row was cut into tiles (and PyTorch's rounds correctly too).
+RULE_FASTMATH = {"contract"}
 _COMPILED: dict[tuple[str, str], object] = {}
 
 
@@ -103,20 +107,24 @@ def rule(name: str, dtype=np.float32):
         tag = engine_digest()[:12]
         if not any(k[0] == name for k in _COMPILED):
             prune_stale("optim", f"update_{name}", tag)
-        _COMPILED[key] = specialise(_update_tile, compiled(signature(dt)), f"update_{name}_{tag}",
+        _COMPILED[key] = specialise(_update_tile, compiled(signature(dt), RULE_FASTMATH), f"update_{name}_{tag}",
                                     {"RULE": RULES[name]})
     return _COMPILED[key]
 
 
 @parallel
 def apply(p, g, m, v, hp, update, parts):
-    """``update`` over all of the 2-D parameter ``p`` in a fixed grid of ``parts`` tiles (the separate path)."""
+    """``update`` over all of the 2-D parameter ``p`` (the separate path), one task per block of rows.
+
+    Whole rows, as the fused backward kernel updates them, so each element is computed at the
+    same place in its row's loop either way.
+    """
     n_rows, n_cols = p.shape
-    nr, nc, tr, tc = grid(n_rows, n_cols, parts)
-    for t in prange(nr * nc):
-        r0 = (t // nc) * tr
-        c0 = (t % nc) * tc
-        update(p, g, m, v, hp, r0, min(r0 + tr, n_rows), c0, min(c0 + tc, n_cols))
+    nb = max(1, min(parts, n_rows))
+    rb = (n_rows + nb - 1) // nb
+    for t in prange(nb):
+        r0 = t * rb
+        update(p, g, m, v, hp, r0, min(r0 + rb, n_rows), 0, n_cols)
 
 
 def sgd_row(lr, momentum, nesterov, wd) -> list[float]:
