@@ -45,6 +45,10 @@ class ConsoleCallbacks(Callbacks):
         self.progress = None
         self.task = None
 
+    def on_kernels_ready(self, report):
+        if not self.quiet and report.compiled:
+            self.console.print(report.summary())
+
     def on_run_start(self, config, info):
         if self.quiet:
             return

@@ -34,7 +34,7 @@ Two kinds of compiled code:
 
 * the parallel *drivers* (`drivers`): GEMM tiles, reductions, the calls; one compile per
   dtype for every activation and optimizer;
-* the serial *epilogues* (`epilogues`), specialised per activation: `fastact.engine.jit.specialise`
+* the serial *epilogues* (`epilogues`), specialised per activation: `fastact.engine.jit.rebind`
   binds the templates' ``ACT_*`` globals to one table entry's scalar functions, so Numba inlines
   the formula into the loop and LLVM vectorises it (a call left in the element loop, as
   first-class scalar functions or a runtime ``code`` switch gave, measured 5-15x slower for ELU,
@@ -62,7 +62,7 @@ import numpy as np
 from numba import types
 
 from fastact.engine.blas import gemm
-from fastact.engine.jit import array, compiled, fixed_tuple, kernel, parallel, prange, specialise
+from fastact.engine.jit import array, compiled, fixed_tuple, kernel, parallel, prange, rebind, scalar, specialise
 from fastact.engine.mathfn import same
 from fastact.engine.rng import uniform
 
@@ -114,21 +114,27 @@ def _epilogue_forward(z, y, b, alpha, c, key, training, r0, r1, c0, c1):
     # without the bias; backward adds the bias again. Indices are unsigned: Numba wraps a
     # negative signed index around (a select per access), which turned every load and store
     # of this loop into a gather/scatter once it was compiled on its own.
+    # Branches on the bound flags themselves (not on a variable holding one): Numba prunes them
+    # before typing, so an activation without randomness never compiles the RNG.
     n_cols = np.uint64(z.shape[1])
-    sample = ACT_RANDOM and training
     cc = fixed_tuple(c, ACT_N_CONST)
     for i in range(np.uint64(max(r0, 0)), np.uint64(max(r1, 0))):
         base = i * n_cols
         for j in range(np.uint64(max(c0, 0)), np.uint64(max(c1, 0))):
             zz = z[i, j] + b[j]
-            u = same(zz, uniform(key, base + j)) if sample else same(zz, 0.5)
-            al = alpha[j] if ACT_LEARNABLE else same(zz, 0.0)
+            if ACT_RANDOM:
+                u = same(zz, uniform(key, base + j)) if training else same(zz, 0.5)
+            else:
+                u = same(zz, 0.5)
+            if ACT_LEARNABLE:
+                al = alpha[j]
+            else:
+                al = same(zz, 0.0)
             y[i, j] = ACT_FORWARD(zz, al, cc, u)
 
 
 def _epilogue_backward(dy, z, b, y, dz, alpha, c, key, training, r0, r1, db_part, da_part):
-    n_cols = np.uint64(dz.shape[1])  # unsigned indices: see _epilogue_forward
-    sample = ACT_RANDOM and training
+    n_cols = np.uint64(dz.shape[1])  # unsigned indices, flag branches: see _epilogue_forward
     cc = fixed_tuple(c, ACT_N_CONST)
     for j in range(n_cols):
         db_part[j] = 0.0
@@ -137,8 +143,14 @@ def _epilogue_backward(dy, z, b, y, dz, alpha, c, key, training, r0, r1, db_part
         base = i * n_cols
         for j in range(n_cols):
             zz = z[i, j] + b[j]
-            u = same(zz, uniform(key, base + j)) if sample else same(zz, 0.5)
-            al = alpha[j] if ACT_LEARNABLE else same(zz, 0.0)
+            if ACT_RANDOM:
+                u = same(zz, uniform(key, base + j)) if training else same(zz, 0.5)
+            else:
+                u = same(zz, 0.5)
+            if ACT_LEARNABLE:
+                al = alpha[j]
+            else:
+                al = same(zz, 0.0)
             g = dy[i, j] * ACT_BACKWARD(zz, y[i, j], al, cc, u)
             dz[i, j] = g
             db_part[j] += g
@@ -279,7 +291,7 @@ def drivers():
     return fwd, bwd
 
 
-@kernel
+@scalar
 def _zero_grad(z, y, alpha, c, u):
     return 0.0
 
@@ -294,6 +306,15 @@ def epilogue_bindings(act) -> dict:
             "ACT_LEARNABLE": act.learnable is not None, "ACT_N_CONST": len(act.constants(act.defaults))}
 
 
+def epilogue_functions(act):
+    """(forward, backward) epilogue templates bound to ``act``, not compiled yet, and their tag."""
+    digest = source_digest(act)
+    tag = f"{act.name}_{digest}"
+    bind = epilogue_bindings(act)
+    return (rebind(_epilogue_forward, f"epilogue_forward_{tag}", bind),
+            rebind(_epilogue_backward, f"epilogue_backward_{tag}", bind)), digest
+
+
 def epilogues(act, dtype=np.float32):
     """(forward, backward) epilogues of one activation table entry in ``dtype``, compiled or loaded.
 
@@ -301,15 +322,28 @@ def epilogues(act, dtype=np.float32):
     `source_digest`) and cached on disk under those names; only the dtypes a run uses compile.
     """
     dt = np.dtype(dtype).name
-    digest = source_digest(act)
+    (fwd, bwd), digest = epilogue_functions(act)
     key = (act.name, digest, dt)
     if key not in _EPILOGUES:
         sig_f, sig_b = epilogue_signatures(dt)
-        bind = epilogue_bindings(act)
-        tag = f"{act.name}_{digest}"
         if not any(k[:2] == key[:2] for k in _EPILOGUES):
             for kind in ("epilogue_forward", "epilogue_backward"):
                 prune_stale("dense", f"{kind}_{act.name}", digest)
-        _EPILOGUES[key] = (specialise(_epilogue_forward, compiled(sig_f), f"epilogue_forward_{tag}", bind),
-                           specialise(_epilogue_backward, compiled(sig_b), f"epilogue_backward_{tag}", bind))
+        _EPILOGUES[key] = (compiled(sig_f)(fwd), compiled(sig_b)(bwd))
     return _EPILOGUES[key]
+
+
+def driver_signatures(dtype, rule_signature):
+    """The (forward, backward) argument types `fastact.nn.Dense` calls the drivers with in ``dtype``.
+
+    ``rule_signature`` is `fastact.engine.optim.signature`'s (passed in: optim imports this
+    module). Compiling these ahead (`fastact.nn.warmup`) is what a first call would compile.
+    """
+    a1, a2 = array(dtype, 1), array(dtype, 2)
+    sig_f, sig_b = epilogue_signatures(dtype)
+    u64, bool_, i64 = types.uint64, types.boolean, types.int64
+    fwd = (a2, a2, a1, a1, a1, u64, bool_, a2, a2, i64, types.FunctionType(sig_f))
+    bwd = (a2, a2, a1, a2, a2, a2, a1, a1, u64, bool_, a2, a2, a2, a1, a1, a2, a2, bool_, i64,
+           types.FunctionType(sig_b), bool_, types.FunctionType(rule_signature), types.UniTuple(a1, 3),
+           types.UniTuple(a2, 6), a2)
+    return fwd, bwd

@@ -59,8 +59,8 @@ def array(dtype, ndim: int):
     return numba.types.Array(numba.from_dtype(np.dtype(dtype)), ndim, "C")
 
 
-def specialise(template, decorator, name: str, bindings: dict):
-    """``template`` with its module globals updated by ``bindings``, renamed ``name``, then decorated.
+def rebind(template, name: str, bindings: dict):
+    """``template`` with its module globals updated by ``bindings``, renamed ``name`` (not compiled).
 
     Numba treats globals as compile-time constants, so a bound scalar function is inlined and a
     bound flag folds its branches away. The new qualname keeps each variant's disk cache apart.
@@ -70,7 +70,12 @@ def specialise(template, decorator, name: str, bindings: dict):
     fn = types.FunctionType(template.__code__, env, name, template.__defaults__)
     fn.__qualname__ = name
     fn.__doc__ = template.__doc__
-    return decorator(fn)
+    return fn
+
+
+def specialise(template, decorator, name: str, bindings: dict):
+    """`rebind`, then ``decorator`` (a preset of this module)."""
+    return decorator(rebind(template, name, bindings))
 
 
 if DISABLE_JIT:

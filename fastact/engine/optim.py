@@ -13,7 +13,7 @@ Adam (Kingma & Ba, bias-corrected at step t; ``wd`` as L2, ``decoupled`` as Adam
     p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)  [+ lr * wd * p if decoupled]
 
 Each rule is one scalar function of one element; `rule` specialises the tile template on it
-(`fastact.engine.jit.specialise`, as the dense epilogues are specialised on an activation) into
+(`fastact.engine.jit.rebind`, as the dense epilogues are specialised on an activation) into
 a `fastact.engine.jit.compiled` kernel with one signature::
 
     update(p, g, m, v, hp, r0, r1, c0, c1)     p[r0:r1, c0:c1] updated in place from g
@@ -35,7 +35,7 @@ import numpy as np
 from numba import types
 
 from fastact.engine.dense import engine_digest, prune_stale
-from fastact.engine.jit import array, compiled, fixed_tuple, parallel, prange, scalar, specialise
+from fastact.engine.jit import array, compiled, fixed_tuple, parallel, prange, rebind, scalar
 
 #: hyperparameter slots per rule; the last slot is the parameter's weight decay
 HP_SIZE = 10
@@ -99,16 +99,19 @@ RULE_FASTMATH = {"contract"}
 _COMPILED: dict[tuple[str, str], object] = {}
 
 
+def rule_function(name: str):
+    """The tile template bound to rule ``name``, not compiled yet (`fastact.nn.warmup` probes its cache)."""
+    return rebind(_update_tile, f"update_{name}_{engine_digest()[:12]}", {"RULE": RULES[name]})
+
+
 def rule(name: str, dtype=np.float32):
     """The compiled update kernel of rule ``name`` (``sgd``, ``adam``, ``none``) in ``dtype``."""
     dt = np.dtype(dtype).name
     key = (name, dt)
     if key not in _COMPILED:
-        tag = engine_digest()[:12]
         if not any(k[0] == name for k in _COMPILED):
-            prune_stale("optim", f"update_{name}", tag)
-        _COMPILED[key] = specialise(_update_tile, compiled(signature(dt), RULE_FASTMATH), f"update_{name}_{tag}",
-                                    {"RULE": RULES[name]})
+            prune_stale("optim", f"update_{name}", engine_digest()[:12])
+        _COMPILED[key] = compiled(signature(dt), RULE_FASTMATH)(rule_function(name))
     return _COMPILED[key]
 
 

@@ -98,7 +98,8 @@ class Dense:
         empty1, empty2 = np.zeros(0, self.dtype), np.zeros((1, 0), self.dtype)
         self._dalpha_out = empty1 if self.dalpha is None else self.dalpha
         self._alpha_2d = empty2 if self.alpha is None else as_matrix(self.alpha)
-        self._no_update = (engine_optim.rule("none", self.dtype), (empty1,) * 3, (empty2,) * 6)
+        self._empty = (empty1, empty2)
+        self._no_update = None  # (rule, hyperparameters, state) of a gradient-only backward, built on first use
         self._capacity = 0
         self._x = None
 
@@ -170,6 +171,9 @@ class Dense:
         dy = np.ascontiguousarray(dy)
         dx = self._dx[:batch]
         if update is None:
+            if self._no_update is None:
+                e1, e2 = self._empty
+                self._no_update = (engine_optim.rule("none", self.dtype), (e1,) * 3, (e2,) * 6)
             rule, hps, state = self._no_update
         else:
             rule, hps, state = self._fused(update)
@@ -194,8 +198,7 @@ class Dense:
                                                             ua.m, ua.v)
 
     def _no_update_alpha(self, like: Update) -> Update:
-        empty = self._no_update[2][0]
-        return Update(like.rule, like.hp, empty, empty)
+        return Update(like.rule, like.hp, self._empty[1], self._empty[1])
 
     @property
     def output(self) -> np.ndarray | None:

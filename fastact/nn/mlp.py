@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from fastact import activations
 from fastact.engine.loss import softmax_xent
 from fastact.errors import SettingsError
 from fastact.nn.dense import Dense, resolve_dtype
-from fastact.nn.optim import Optimizer, Parameter, get
+from fastact.nn.optim import Optimizer, Parameter
 
 
 class MLP:
@@ -196,14 +195,11 @@ def warm_up(act: str, dtype="float32", optimizer: str = "adam", **act_params) ->
     """Compile (or load from the disk cache) every kernel a training run of ``act`` uses.
 
     That is the two parallel drivers, ``act``'s and the output layer's epilogues, the loss and
-    the rule of ``optimizer`` (``sgd``, ``adam`` or ``adamw``), in ``dtype`` only. Returns the
-    seconds it took: a first run compiles (the drivers once for every activation, then the
-    epilogues of each activation), later processes load the cached code.
+    the rule of ``optimizer`` (``sgd``, ``adam`` or ``adamw``), in ``dtype`` only, compiled in
+    parallel processes when several are missing (`fastact.nn.warmup.prepare_kernels`; use it
+    directly to prepare many activations at once). Returns the seconds it took.
     """
-    start = time.perf_counter()
-    model = MLP([3, 2, 2], act, dtype, **act_params)
-    x = np.zeros((2, 3), model.dtype)
-    labels = np.zeros(2, np.int64)
-    model.train_step(x, labels, get(optimizer, lr=1e-3))
-    model.evaluate(x, labels)
-    return time.perf_counter() - start
+    from fastact.nn.warmup import prepare_kernels
+
+    activations.get(act).resolve(**act_params)
+    return prepare_kernels([act], resolve_dtype(dtype), optimizer).seconds

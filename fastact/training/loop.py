@@ -30,6 +30,7 @@ from fastact.data import load_dataset
 from fastact.engine import threads as _threads
 from fastact.engine.blas import backend_info, backend_name
 from fastact.nn import MLP, optim, warm_up
+from fastact.nn.warmup import prepare_kernels
 from fastact.training import runs
 from fastact.training.config import TrainConfig
 from fastact.training.prefetch import Prefetcher
@@ -163,17 +164,35 @@ def _epoch(model, opt, config, x, y, x_val, y_val, epoch, n_batches, cb, cancel)
     return EpochRecord(epoch, total_loss / len(x), correct / len(x), val_loss, val_acc, seconds, len(x) / train_s)
 
 
+def prepare_kernels_for(configs, callbacks=None) -> list:
+    """Compile (in parallel processes, `fastact.nn.warmup`) or load the kernels of every config first.
+
+    One `fastact.nn.warmup.Report` per (dtype, optimizer), each also passed to
+    ``callbacks.on_kernels_ready`` when the callbacks have it.
+    """
+    groups: dict[tuple, list[str]] = {}
+    for c in configs:
+        groups.setdefault((c.dtype, c.optimizer), []).append(c.act)
+    reports = [prepare_kernels(acts, dtype, opt) for (dtype, opt), acts in groups.items()]
+    hook = getattr(callbacks, "on_kernels_ready", None)
+    for r in reports if hook else ():
+        hook(r)
+    return reports
+
+
 def train_many(configs, dataset=None, callbacks: Callbacks | None = None,
                cancel: threading.Event | None = None) -> list[RunResult]:
     """Train ``configs`` one after another; a diverged or failed run does not stop the others.
 
-    Every config is validated before the first run starts. Without ``dataset``
+    Every config is validated and every kernel prepared (`prepare_kernels_for`) before the first
+    run starts. Without ``dataset``
     each distinct (dataset, data_dir, val_split, seed, dtype) is loaded once.
     Stops early (returning the results so far) once ``cancel`` is set.
     """
     configs = list(configs)
     for c in configs:
         c.validate()
+    prepare_kernels_for(configs, callbacks)
     cache, out = {}, []
     for c in configs:
         if cancel is not None and cancel.is_set():
