@@ -62,7 +62,18 @@ import numpy as np
 from numba import types
 
 from fastact.engine.blas import gemm
-from fastact.engine.jit import array, compiled, fixed_tuple, kernel, parallel, prange, rebind, scalar, specialise
+from fastact.engine.jit import (
+    array,
+    compiled,
+    fixed_tuple,
+    function_at,
+    kernel,
+    parallel,
+    prange,
+    rebind,
+    scalar,
+    specialise,
+)
 from fastact.engine.mathfn import same
 from fastact.engine.rng import uniform
 
@@ -168,8 +179,19 @@ def epilogue_signatures(dtype):
 
 
 # ---- drivers (one compile per dtype) ----------------------------------------------------------
-def _forward(x, w, b, alpha, c, key, training, z, y, parts, epilogue):
-    """z <- x @ w; y <- act(z + b) by ``epilogue``. Writes into ``z`` and ``y`` (B, N)."""
+def rule_signature(dtype):
+    a1, a2, i64 = array(dtype, 1), array(dtype, 2), types.int64
+    return types.void(a2, a2, a2, a2, a1, i64, i64, i64, i64)  # = fastact.engine.optim.signature
+
+
+_forward_epilogue = function_at(lambda dt: epilogue_signatures(dt)[0])
+_backward_epilogue = function_at(lambda dt: epilogue_signatures(dt)[1])
+_update_rule = function_at(rule_signature)
+
+
+def _forward(x, w, b, alpha, c, key, training, z, y, parts, epilogue_at):
+    """z <- x @ w; y <- act(z + b) by the epilogue at address ``epilogue_at``. Writes into ``z`` and ``y`` (B, N)."""
+    epilogue = _forward_epilogue(epilogue_at, z)
     n_rows, n_cols = z.shape
     ntr, ntc, tm, tn = grid(n_rows, n_cols, parts)
     for t in prange(ntr * ntc):
@@ -182,7 +204,7 @@ def _forward(x, w, b, alpha, c, key, training, z, y, parts, epilogue):
 
 
 def _backward(x, w, b, dy, z, y, alpha, c, key, training, dz, dx, dw, db, dalpha, db_parts, da_parts,
-              need_dx, parts, epilogue, fuse, update, hps, state, alpha_param):
+              need_dx, parts, epilogue_at, fuse, update_at, hps, state, alpha_param):
     """Gradients of a fused dense layer, and with ``fuse`` the optimizer step; see the module docstring.
 
     ``db_parts``/``da_parts`` are (`n_row_tiles`, N) scratch; ``dx`` is skipped unless
@@ -190,8 +212,11 @@ def _backward(x, w, b, dy, z, y, alpha, c, key, training, dz, dx, dw, db, dalpha
     1 (shared: the sum over units) or none (no learnable parameter). With ``fuse``,
     ``update`` is an optimizer rule (`fastact.engine.optim`), ``hps`` the (w, b, alpha)
     hyperparameter rows, ``state`` the (w, b, alpha) x (m, v) buffers shaped (K, N), (1, N),
-    (1, n_alpha), and ``alpha_param`` the learnable parameter as (1, n_alpha).
+    (1, n_alpha), and ``alpha_param`` the learnable parameter as (1, n_alpha). The epilogue and
+    the rule come as addresses (`fastact.engine.jit.address`).
     """
+    epilogue = _backward_epilogue(epilogue_at, dz)
+    update = _update_rule(update_at, dz)
     n_rows, n_cols = dz.shape
     n_in = x.shape[1]
     nte = (n_rows + EPI_ROWS - 1) // EPI_ROWS
@@ -333,17 +358,14 @@ def epilogues(act, dtype=np.float32):
     return _EPILOGUES[key]
 
 
-def driver_signatures(dtype, rule_signature):
+def driver_signatures(dtype):
     """The (forward, backward) argument types `fastact.nn.Dense` calls the drivers with in ``dtype``.
 
-    ``rule_signature`` is `fastact.engine.optim.signature`'s (passed in: optim imports this
-    module). Compiling these ahead (`fastact.nn.warmup`) is what a first call would compile.
+    Compiling these ahead (`fastact.nn.warmup`) is what a first call would compile.
     """
     a1, a2 = array(dtype, 1), array(dtype, 2)
-    sig_f, sig_b = epilogue_signatures(dtype)
     u64, bool_, i64 = types.uint64, types.boolean, types.int64
-    fwd = (a2, a2, a1, a1, a1, u64, bool_, a2, a2, i64, types.FunctionType(sig_f))
-    bwd = (a2, a2, a1, a2, a2, a2, a1, a1, u64, bool_, a2, a2, a2, a1, a1, a2, a2, bool_, i64,
-           types.FunctionType(sig_b), bool_, types.FunctionType(rule_signature), types.UniTuple(a1, 3),
-           types.UniTuple(a2, 6), a2)
+    fwd = (a2, a2, a1, a1, a1, u64, bool_, a2, a2, i64, i64)
+    bwd = (a2, a2, a1, a2, a2, a2, a1, a1, u64, bool_, a2, a2, a2, a1, a1, a2, a2, bool_, i64, i64, bool_, i64,
+           types.UniTuple(a1, 3), types.UniTuple(a2, 6), a2)
     return fwd, bwd

@@ -55,8 +55,9 @@ def compiled(sig, fastmath=True):
 
 
 def array(dtype, ndim: int):
-    """The Numba type of a C-contiguous ``ndim``-D array of ``dtype`` (for `compiled` signatures)."""
-    return numba.types.Array(numba.from_dtype(np.dtype(dtype)), ndim, "C")
+    """The Numba type of a C-contiguous ``ndim``-D array of ``dtype`` (NumPy's or Numba's)."""
+    base = dtype if isinstance(dtype, numba.types.Type) else numba.from_dtype(np.dtype(dtype))
+    return numba.types.Array(base, ndim, "C")
 
 
 def rebind(template, name: str, bindings: dict):
@@ -76,6 +77,43 @@ def rebind(template, name: str, bindings: dict):
 def specialise(template, decorator, name: str, bindings: dict):
     """`rebind`, then ``decorator`` (a preset of this module)."""
     return decorator(rebind(template, name, bindings))
+
+
+def address(kernel):
+    """What a driver takes for a `compiled` kernel: its C address (the function itself without the JIT).
+
+    An address is an integer, which Numba's dispatcher types in C; a kernel object as an argument
+    cost 5-20 us per call to type and unbox, several times per training step.
+    """
+    return kernel if DISABLE_JIT else kernel.address
+
+
+def function_at(signature_of):
+    """``call = function_at(signature_of)``, then in a kernel ``call(addr, like)(...)``: the
+    `compiled` kernel at `address` ``addr`` of signature ``signature_of(like.dtype)``.
+
+    ``like`` is any array of the dtype the signature is for (the drivers are compiled per dtype).
+    """
+    if DISABLE_JIT:
+        return lambda addr, like: addr
+
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def call(typingctx, addr, like):
+        fnty = numba.types.FunctionType(signature_of(like.dtype))
+
+        def codegen(context, builder, sig, args):
+            fn = cgutils.create_struct_proxy(fnty)(context, builder)
+            fn.c_addr = builder.inttoptr(args[0], cgutils.voidptr_t)
+            fn.py_addr = cgutils.get_null_value(cgutils.voidptr_t)  # no Python object behind it
+            fn.jit_addr = cgutils.get_null_value(cgutils.voidptr_t)  # so the C address is called
+            return fn._getvalue()
+
+        return fnty(addr, like), codegen
+
+    return call
 
 
 if DISABLE_JIT:

@@ -32,10 +32,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import types
 
-from fastact.engine.dense import engine_digest, prune_stale
-from fastact.engine.jit import array, compiled, fixed_tuple, parallel, prange, rebind, scalar
+from fastact.engine.dense import engine_digest, prune_stale, rule_signature
+from fastact.engine.jit import compiled, fixed_tuple, function_at, parallel, prange, rebind, scalar
 
 #: hyperparameter slots per rule; the last slot is the parameter's weight decay
 HP_SIZE = 10
@@ -86,9 +85,8 @@ def _update_tile(p, g, m, v, hp, r0, r1, c0, c1):
 
 
 def signature(dtype):
-    """The one signature every rule kernel has in ``dtype``."""
-    a1, a2, i64 = array(dtype, 1), array(dtype, 2), types.int64
-    return types.void(a2, a2, a2, a2, a1, i64, i64, i64, i64)
+    """The one signature every rule kernel has in ``dtype`` (the backward driver calls it so)."""
+    return rule_signature(dtype)
 
 
 RULES = {"sgd": _sgd, "adam": _adam, "none": _none}
@@ -115,13 +113,17 @@ def rule(name: str, dtype=np.float32):
     return _COMPILED[key]
 
 
+_rule_at = function_at(signature)
+
+
 @parallel
-def apply(p, g, m, v, hp, update, parts):
+def apply(p, g, m, v, hp, update_at, parts):
     """``update`` over all of the 2-D parameter ``p`` (the separate path), one task per block of rows.
 
     Whole rows, as the fused backward kernel updates them, so each element is computed at the
-    same place in its row's loop either way.
+    same place in its row's loop either way. ``update_at``: the rule's `fastact.engine.jit.address`.
     """
+    update = _rule_at(update_at, p)
     n_rows, n_cols = p.shape
     nb = max(1, min(parts, n_rows))
     rb = (n_rows + nb - 1) // nb

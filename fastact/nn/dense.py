@@ -13,6 +13,7 @@ import numpy as np
 from fastact import activations
 from fastact.engine import dense
 from fastact.engine import optim as engine_optim
+from fastact.engine.jit import address
 from fastact.engine.rng import stream_key
 from fastact.engine.threads import max_threads, pin_kernel_blas
 from fastact.errors import SettingsError
@@ -72,7 +73,8 @@ class Dense:
         pin_kernel_blas()  # one BLAS thread per kernel tile, whatever the entry point (see engine.threads)
         # One pair of parallel drivers for every layer; this activation's epilogues in this dtype.
         self._forward, self._backward = dense.drivers()
-        self._epi_forward, self._epi_backward = dense.epilogues(self.act, self.dtype)
+        epi_f, epi_b = dense.epilogues(self.act, self.dtype)
+        self._epi_forward_at, self._epi_backward_at = address(epi_f), address(epi_b)
         # GEMM tiles per product: fixed per process (not per call's thread
         # count), so results are bitwise the same for any set_num_threads.
         self._parts = max_threads()
@@ -149,7 +151,7 @@ class Dense:
         self._key = np.uint64(stream_key(self.seed, step, self.index))
         self._training = bool(training)
         self._forward(x, self.w, self.b, self._alpha_units, self._c, self._key, self._training,
-                      z, y, self._parts, self._epi_forward)
+                      z, y, self._parts, self._epi_forward_at)
         self._x = x
         return y
 
@@ -173,13 +175,13 @@ class Dense:
         if update is None:
             if self._no_update is None:
                 e1, e2 = self._empty
-                self._no_update = (engine_optim.rule("none", self.dtype), (e1,) * 3, (e2,) * 6)
+                self._no_update = (address(engine_optim.rule("none", self.dtype)), (e1,) * 3, (e2,) * 6)
             rule, hps, state = self._no_update
         else:
             rule, hps, state = self._fused(update)
         self._backward(x, self.w, self.b, dy, self._z[:batch], self._y[:batch], self._alpha_units, self._c,
                        self._key, self._training, self._dz[:batch], dx, self.dw, self.db, self._dalpha_out,
-                       self._db_parts, self._da_parts, bool(need_dx), self._parts, self._epi_backward,
+                       self._db_parts, self._da_parts, bool(need_dx), self._parts, self._epi_backward_at,
                        update is not None, rule, hps, state, self._alpha_2d)
         return dx if need_dx else None
 
@@ -194,7 +196,7 @@ class Dense:
             raise ValueError(f"every update must use one rule in {np.dtype(self.dtype).name}. "
                              f"Received: {[(getattr(u.rule, '__name__', u.rule), u.hp.dtype.name) for u in update]}")
         ua = update[2] if n == 3 else self._no_update_alpha(update[1])
-        return rule, (update[0].hp, update[1].hp, ua.hp), (update[0].m, update[0].v, update[1].m, update[1].v,
+        return address(rule), (update[0].hp, update[1].hp, ua.hp), (update[0].m, update[0].v, update[1].m, update[1].v,
                                                             ua.m, ua.v)
 
     def _no_update_alpha(self, like: Update) -> Update:

@@ -24,6 +24,7 @@ from typing import ClassVar
 import numpy as np
 
 from fastact.engine import optim as k
+from fastact.engine.jit import address
 from fastact.engine.threads import max_threads
 from fastact.errors import SettingsError
 
@@ -135,7 +136,7 @@ class Optimizer:
             _check_array(p)
         parts = max_threads()
         for p, u in zip(params, self.updates(params)):
-            k.apply(as_matrix(p.value), as_matrix(p.grad), u.m, u.v, u.hp, u.rule, parts)
+            k.apply(as_matrix(p.value), as_matrix(p.grad), u.m, u.v, u.hp, address(u.rule), parts)
 
 
 @dataclass

@@ -97,7 +97,7 @@ def _loss_signature(dt):
 def _pyfuncs_and_signatures(job: Job) -> list[tuple]:
     """(Python function, cache key signature) of every kernel ``job`` makes."""
     if job.kind in ("forward", "backward"):
-        sigs = dense.driver_signatures(job.dtype, optim.signature(job.dtype))
+        sigs = dense.driver_signatures(job.dtype)
         driver = dense.drivers()[job.kind == "backward"]
         return [(driver.py_func, sigs[job.kind == "backward"])]
     if job.kind == "loss":
@@ -129,7 +129,7 @@ def run(job: Job) -> None:
     """Compile ``job``'s kernels in this process, or load them from the disk cache."""
     dt = job.dtype
     if job.kind in ("forward", "backward"):
-        sigs = dense.driver_signatures(dt, optim.signature(dt))
+        sigs = dense.driver_signatures(dt)
         i = job.kind == "backward"
         dense.drivers()[i].compile(sigs[i])
     elif job.kind == "loss":
