@@ -105,7 +105,7 @@ class Optimizer:
     def _n_buffers(self) -> int:  # pragma: no cover - overridden
         return 0
 
-    def _row(self, wd: float) -> list[float]:  # pragma: no cover - overridden
+    def _row(self, wd: float, dtype) -> np.ndarray:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def _buffers(self, p: Parameter) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +125,7 @@ class Optimizer:
             wd = self.weight_decay if p.decay else 0.0
             dt = p.value.dtype
             if (wd, dt) not in rows:
-                rows[wd, dt] = np.array(self._row(wd), dt)
+                rows[wd, dt] = self._row(wd, dt)
             m, v = self._buffers(p)
             out.append(Update(k.rule(self.RULE, dt), rows[wd, dt], m, v))
         return out
@@ -156,8 +156,8 @@ class SGD(Optimizer):
     def _n_buffers(self) -> int:
         return 1 if self.momentum != 0.0 else 0
 
-    def _row(self, wd):
-        return k.sgd_row(self.lr, self.momentum, self.nesterov, wd)
+    def _row(self, wd, dtype):
+        return k.sgd_row(self.lr, self.momentum, self.nesterov, wd, dtype)
 
 
 @dataclass
@@ -178,8 +178,8 @@ class Adam(Optimizer):
     def _n_buffers(self) -> int:
         return 2
 
-    def _row(self, wd):
-        return k.adam_row(self.lr, self.beta1, self.beta2, self.eps, self.steps, self.decoupled, wd)
+    def _row(self, wd, dtype):
+        return k.adam_row(self.lr, self.beta1, self.beta2, self.eps, self.steps, self.decoupled, wd, dtype)
 
 
 def get(name: str, lr: float, weight_decay: float = 0.0, momentum: float = 0.0, nesterov: bool = False) -> Optimizer:
