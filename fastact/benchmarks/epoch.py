@@ -95,3 +95,12 @@ def trainer_epochs(x: np.ndarray, y: np.ndarray, act: str = "relu", batch: int =
     if result.status != "completed":
         raise RuntimeError(f"trainer run {result.status}: {result.message}")
     return result.history
+
+
+def timed(fn) -> tuple[float, object]:
+    """(wall seconds, result) of one call of ``fn``."""
+    import time
+
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out

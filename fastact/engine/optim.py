@@ -114,12 +114,17 @@ def rule_function(name: str):
 
 def rule(name: str, dtype=np.float32):
     """The compiled update kernel of rule ``name`` (``sgd``, ``adam``, ``none``) in ``dtype``."""
+    found = _COMPILED.get((name, dtype))
+    if found is not None:
+        return found
     dt = np.dtype(dtype).name
     key = (name, dt)
     if key not in _COMPILED:
         if not any(k[0] == name for k in _COMPILED):
             prune_stale("optim", f"update_{name}", engine_digest()[:12])
         _COMPILED[key] = compiled(signature(dt), RULE_FASTMATH)(rule_function(name))
+    if isinstance(dtype, np.dtype):
+        _COMPILED[name, dtype] = _COMPILED[key]  # the next look-up by the same dtype object is one dict hit
     return _COMPILED[key]
 
 

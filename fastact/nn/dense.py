@@ -102,6 +102,7 @@ class Dense:
         self._alpha_2d = empty2 if self.alpha is None else as_matrix(self.alpha)
         self._empty = (empty1, empty2)
         self._no_update = None  # (rule, hyperparameters, state) of a gradient-only backward, built on first use
+        self._fused_args = None  # (ids of the last updates, their kernel arguments, the updates)
         self._capacity = 0
         self._x = None
 
@@ -186,7 +187,18 @@ class Dense:
         return dx if need_dx else None
 
     def _fused(self, update: list[Update]):
-        """(rule, hyperparameter rows, state buffers) for the kernel, from one `Update` per parameter."""
+        """(rule, hyperparameter rows, state buffers) for the kernel, from one `Update` per parameter.
+
+        Optimizers hand the same `Update` objects every step: the arguments are built once per set.
+        """
+        key = tuple(map(id, update))
+        if self._fused_args is not None and self._fused_args[0] == key:
+            return self._fused_args[1]
+        args = self._fused_arguments(update)
+        self._fused_args = (key, args, update)  # holding `update` keeps the ids in `key` valid
+        return args
+
+    def _fused_arguments(self, update: list[Update]):
         n = 2 if self.alpha is None else 3
         if len(update) != n:
             raise ValueError(f"expected {n} updates (w, b{', alpha' if n == 3 else ''}). "

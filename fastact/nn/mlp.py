@@ -93,7 +93,7 @@ class MLP:
         # The loss kernel indexes logits[i, label] unchecked: reject what it cannot index.
         if labels.shape != (n,):
             raise ValueError(f"expected {n} labels. Received: shape={labels.shape}")
-        if not np.issubdtype(labels.dtype, np.integer):
+        if labels.dtype.kind not in "iu":
             raise ValueError(f"labels must be integers. Received: dtype={labels.dtype}")
         if n and (labels.min() < 0 or labels.max() >= self.n_classes):
             bad = labels.min() if labels.min() < 0 else labels.max()

@@ -94,6 +94,8 @@ class Optimizer:
     weight_decay: float = 0.0
     steps: int = 0
     _state: dict = field(default_factory=dict, repr=False)
+    _rows: dict = field(default_factory=dict, repr=False)  # (decay, dtype) -> this step's hyperparameter row
+    _plans: dict = field(default_factory=dict, repr=False)  # parameter identities -> their `Update` s
 
     #: the engine rule (`fastact.engine.optim.RULES`) and how many state buffers it keeps
     RULE: ClassVar[str] = "none"
@@ -117,18 +119,28 @@ class Optimizer:
         return self._state[key]
 
     def updates(self, params: list[Parameter]) -> list[Update]:
-        """Count one step and return each parameter's `Update` for it (the fused path)."""
+        """Count one step and return each parameter's `Update` for it (the fused path).
+
+        The list is built once per set of parameters and reused; its hyperparameter rows are
+        refilled in place every step (from the current ``lr`` etc., so a schedule that changes
+        them between steps applies), so an `Update` holds for the step it was returned for.
+        """
         self.steps += 1
-        rows = {}
-        out = []
-        for p in params:
-            wd = self.weight_decay if p.decay else 0.0
-            dt = p.value.dtype
-            if (wd, dt) not in rows:
-                rows[wd, dt] = self._row(wd, dt)
-            m, v = self._buffers(p)
-            out.append(Update(k.rule(self.RULE, dt), rows[wd, dt], m, v))
-        return out
+        key = tuple(id(p.value) for p in params)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = [self._update_of(p) for p in params]
+        for (wd, dt), row in self._rows.items():
+            row[...] = self._row(wd, dt)
+        return plan
+
+    def _update_of(self, p: Parameter) -> Update:
+        wd = self.weight_decay if p.decay else 0.0
+        dt = p.value.dtype
+        if (wd, dt) not in self._rows:
+            self._rows[wd, dt] = self._row(wd, dt)
+        m, v = self._buffers(p)
+        return Update(k.rule(self.RULE, dt), self._rows[wd, dt], m, v)
 
     def step(self, params: list[Parameter]) -> None:
         """One update of every parameter from its filled gradient (the separate path)."""

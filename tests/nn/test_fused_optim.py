@@ -166,3 +166,23 @@ def test_separate_step_names_a_parameter_it_cannot_update():
         optim.SGD(lr=0.1).step([optim.Parameter("w", w, np.zeros_like(w))])
     with pytest.raises(ValueError, match="gradient of b must match.*Received: dtype=float32"):
         optim.SGD(lr=0.1).step([optim.Parameter("b", np.zeros(3), np.zeros(3, np.float32))])
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adamw"])
+def test_a_schedule_changing_the_learning_rate_between_steps_applies(kind):
+    # The fused path reuses its Update objects; their rows are refilled from the optimizer each step.
+    fused, separate = make_model("relu", "float64", {}), make_model("relu", "float64", {})
+    kw = dict(lr=0.1, weight_decay=0.01, **({"momentum": 0.5} if kind == "sgd" else {}))
+    opt_f, opt_s = make_opt(kind, kw), make_opt(kind, kw)
+    for step, lr in enumerate([0.1, 0.03, 0.01]):
+        opt_f.lr = opt_s.lr = lr
+        x, labels = batch(step, "float64")
+        fused.train_step(x, labels, opt_f)
+        separate_step(separate, x, labels, opt_s)
+    for a, b in zip(params_of(fused), params_of(separate)):
+        np.testing.assert_array_equal(a, b)
+    # ... and the rate actually changed the step: a constant-rate run ends elsewhere.
+    constant, opt_c = make_model("relu", "float64", {}), make_opt(kind, kw)
+    for step in range(3):
+        constant.train_step(*batch(step, "float64"), opt_c)
+    assert not np.array_equal(params_of(constant)[0], params_of(fused)[0])
