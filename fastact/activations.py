@@ -193,13 +193,14 @@ def names(group: str = "every") -> list[str]:
 
 
 def expand(given) -> list[str]:
-    """Activation names from what users type: names, ``all`` (the seed's seven) or ``every``,
-    separated by spaces and/or commas, in the order given, without repeats."""
+    """Activation names from what users type: names, ``all`` or ``seed`` (the seed's seven),
+    ``extra`` (the others) or ``every``, separated by spaces and/or commas, in the order given,
+    without repeats."""
     items = [given] if isinstance(given, str) else list(given)
     out: list[str] = []
     for item in items:
         for word in str(item).replace(",", " ").split():
-            group = {"all": "seed", "every": "every"}.get(word.lower())
+            group = {"all": "seed", "seed": "seed", "extra": "extra", "every": "every"}.get(word.lower())
             for n in names(group) if group else [get(word).name]:
                 if n not in out:
                     out.append(n)

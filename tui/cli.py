@@ -33,5 +33,7 @@ def parse(argv=None) -> dict:
               for a in activations.ACTIVATIONS.values() for prm in a.params
               if getattr(ns, param_dest(a.name, prm.name)) is not None}
     base = {"momentum": ns.momentum, "nesterov": ns.nesterov, "weight_decay": ns.weight_decay,
-            "val_split": ns.val_split, "dtype": ns.dtype, "out": None if ns.no_save or not ns.out else ns.out}
+            "val_split": ns.val_split, "dtype": ns.dtype, "early_stopping": ns.early_stopping, "monitor": ns.monitor,
+            "min_delta": ns.min_delta, "restore_best_weights": ns.restore_best_weights,
+            "save_best": not ns.no_save_best, "out": None if ns.no_save or not ns.out else ns.out}
     return {"fields": fields, "acts": act_names(ns), "params": params, "base": base}

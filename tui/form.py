@@ -9,17 +9,17 @@ engine can never disagree about what is valid.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from fastact import activations
+from fastact.cli.options import parse_list, split_words
 from fastact.errors import SettingsError
 from fastact.training import TrainConfig
 from fastact.training.config import check_seeds
 
 #: the form's text fields and selects, by TrainConfig field name (plus ``seeds``)
 FIELDS = ("hidden", "epochs", "batch_size", "lr", "optimizer", "seed", "seeds", "threads", "dataset", "data_dir",
-          "prelu")
+          "data_file", "prelu")
 
 
 def defaults() -> dict[str, str]:
@@ -72,9 +72,11 @@ def _typed(errors: dict, key: str, text: str, kind, blank_ok: bool = False):
 
 
 def parse_hidden(errors: dict, text: str):
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    """The command line's list syntax (`fastact.cli.options.parse_list`): ``512 256``, ``512,256``."""
+    if not split_words(text):
+        return ()  # TrainConfig's rule names it: "one or more positive integers"
     try:
-        return tuple(int(p) for p in parts)
+        return tuple(parse_list(text, int, "int"))
     except ValueError:
         errors["hidden"] = ("hidden sizes must be integers separated by spaces or commas. "
                             f"Received: hidden={text.strip()!r}")
@@ -98,7 +100,7 @@ def build(values: dict[str, str], acts: list[str], params: dict[tuple[str, str],
     common["lr"] = _typed(errors, "lr", values["lr"], float)
     common["threads"] = _typed(errors, "threads", values["threads"], int, blank_ok=True)
     common.update(optimizer=values["optimizer"], prelu=values["prelu"], dataset=values["dataset"].strip() or "auto",
-                  data_dir=values["data_dir"].strip() or None)
+                  data_dir=values["data_dir"].strip() or None, data_file=values["data_file"].strip() or None)
     seed = _typed(errors, "seed", values["seed"], int)
     n_seeds = _typed(errors, "seeds", values["seeds"], int)
     if n_seeds is not None:

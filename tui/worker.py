@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Callable
 
+from fastact.training import data_key
 from fastact_tui.messages import BatchProgress, EpochDone, JobDone, LogLine, RunFinished, RunStarted
 
 
@@ -50,8 +51,7 @@ _DATASETS: dict[tuple, object] = {}  # the last loaded splits, so Run again star
 _KEEP = 2
 
 
-def dataset_key(config) -> tuple:
-    return (config.dataset, config.data_dir, config.val_split, config.seed, config.dtype)
+dataset_key = data_key  # configs with the same key share one loaded split
 
 
 def load_dataset(trainer, config, target):
@@ -61,8 +61,9 @@ def load_dataset(trainer, config, target):
         return None  # a test double that makes its own data
     key = dataset_key(config)
     if key not in _DATASETS:
-        target.post_message(LogLine(f"loading dataset {config.dataset!r}"
-                                    + (f" from {config.data_dir}" if config.data_dir else "")))
+        what = (f"from {config.data_file}" if config.data_file else
+                f"{config.dataset!r}" + (f" from {config.data_dir}" if config.data_dir else ""))
+        target.post_message(LogLine(f"loading dataset {what}"))
         ds = trainer.load_for(config, progress=False)
         while len(_DATASETS) >= _KEEP:
             _DATASETS.pop(next(iter(_DATASETS)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from fastact.benchmarks.config import N_CLASSES, OPS, _check_choice
+from fastact.benchmarks.config import IMPLS, N_CLASSES, OPS, _check_choice
 from fastact.benchmarks.timing import BenchResult
 
 
@@ -43,26 +43,38 @@ def ratio_table(results: list[BenchResult]) -> list[dict]:
     return list(rows.values())
 
 
-def render_table(rows: list[dict], title: str = "fastact benchmarks (median ms; ratio = peer / fastact)",
+def render_table(rows: list[dict], title: str = "fastact benchmarks{at} (median ms; ratio = peer / fastact)",
                  peak: dict | None = None):
     """A rich Table of `ratio_table` rows, with fastact's share of ``peak`` (GEMM FLOPs) if given.
 
-    A peer that was not measured in any row (torch not installed, ``--impls`` without it)
-    has no columns.
+    An implementation not measured in any row (torch not installed, ``--impls`` without it)
+    has no columns; without fastact there are no ratio or peak columns. A batch size or shape
+    shared by every row goes in the title (``{at}``) instead of a column, so the usual table
+    fits 80 columns. Numbers never wrap or shorten; the names (op, act) fold when the console
+    is narrower than the table.
     """
     from rich.table import Table
 
-    peers = [p for p in ("numpy", "torch") if any(r[f"{p}_ms"] is not None for r in rows)]
-    table = Table(title=title)
-    for col in ("op", "act", "batch", "shape", "fastact", *peers, *(f"{p}/fa" for p in peers)):
-        table.add_column(col, justify="left" if col in ("op", "act") else "right", no_wrap=True)
-    if peak:
-        table.add_column("% peak", justify="right", no_wrap=True)
+    impls = [i for i in IMPLS if any(r[f"{i}_ms"] is not None for r in rows)]
+    peers = [p for p in impls if p != "fastact"] if "fastact" in impls else []
+    with_peak = bool(peak) and "fastact" in impls
+    shape = lambda r: f"{r['n_in']}x{r['n_out']}"  # noqa: E731
+    batches, shapes = {r["batch"] for r in rows}, {shape(r) for r in rows}
+    at = [f"batch {next(iter(batches))}"] if len(batches) == 1 else []
+    at += [next(iter(shapes))] if len(shapes) == 1 else []
+    table = Table(title=title.format(at=f" at {', '.join(at)}" if at else ""))
+    for col in ("op", "act"):
+        table.add_column(col, overflow="fold")
+    numeric = [*([] if len(batches) == 1 else ["batch"]), *([] if len(shapes) == 1 else ["shape"]), *impls,
+               *(f"{p}/fa" for p in peers), *(["% peak"] if with_peak else [])]
+    for col in numeric:
+        table.add_column(col, justify="right", no_wrap=True)
     fmt = lambda v, d=3: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
     for r in rows:
-        cells = [r["op"], r["act"], str(r["batch"]), f"{r['n_in']}x{r['n_out']}", fmt(r["fastact_ms"]),
-                 *(fmt(r[f"{p}_ms"]) for p in peers), *(fmt(r[f"{p}_ratio"], 2) for p in peers)]
-        if peak:
+        cells = [r["op"], r["act"], *([] if len(batches) == 1 else [str(r["batch"])]),
+                 *([] if len(shapes) == 1 else [shape(r)]),
+                 *(fmt(r[f"{i}_ms"]) for i in impls), *(fmt(r[f"{p}_ratio"], 2) for p in peers)]
+        if with_peak:
             share = None
             if r["fastact_ms"]:
                 share = 100 * op_flops(r["op"], r["batch"], r["n_in"], r["n_out"]) / (r["fastact_ms"] * 1e-3) \

@@ -2,11 +2,14 @@
 
     fastact train  --act relu sigmoid --epochs 10      compare activations (cli/train.py)
     fastact sweep  leaky-slope --values 0:1:0.1         vary one setting (cli/sweep.py)
+    fastact study  seed --quick                         a whole resumable study (cli/study.py)
     fastact report runs/ --csv all.csv                  redraw saved runs (cli/report.py)
     fastact bench  --act relu                           kernel benchmarks (cli/bench.py)
 
 One module per subcommand, each with ``add_arguments(parser)`` and ``run_cli(args)``: parsing
-and printing only. Bad input is one line, ``fastact train: error: --epochs must be a positive
+and printing only. Every list flag (``--act``, ``--hidden``, ``--values``, bench's ``--batch`` ...) takes values
+separated by spaces and/or commas (`fastact.cli.options.add_list_argument`). Bad input is one
+line naming the subcommand, ``fastact train: error: --epochs must be a positive
 integer. Received: epochs=0``, and exit code 2 (argparse's convention): library
 `SettingsError` s are worded with the flags that set each field (`fastact.cli.options`).
 Ctrl-C exits 130 after the running run has written its files.
@@ -21,6 +24,7 @@ import sys
 COMMANDS = {
     "train": ("fastact.cli.train", "train MLPs and compare activations epoch by epoch"),
     "sweep": ("fastact.cli.sweep", "sweep one setting (Leaky ReLU's slope, depth, an activation parameter)"),
+    "study": ("fastact.cli.study", "run a whole study (a grid over activations, parameters, depth, seeds), resumable"),
     "report": ("fastact.cli.report", "redraw tables and charts from saved runs, export CSV"),
     "bench": ("fastact.cli.bench", "benchmark the kernels against NumPy and PyTorch"),
 }
@@ -61,8 +65,10 @@ def main(argv=None) -> int:
     # benchmark peers); a missing module only disables its own subcommand.
     command = next((a for a in argv if not a.startswith("-")), "")
     parser = build_parser(command)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
     sub = parser._subparsers._group_actions[0].choices[args.command]
+    if extra:  # worded by the subcommand, like every other usage error of its arguments
+        sub.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "_missing", None):
         sub.error(args._missing)
     from fastact.cli.options import cli_message

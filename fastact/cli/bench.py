@@ -2,40 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
-
-from fastact.benchmarks.config import OPS
+from fastact import activations
+from fastact.benchmarks.config import IMPLS, OPS
 from fastact.benchmarks.machine import environment, fma_peak
 from fastact.benchmarks.peers import available_impls
 from fastact.benchmarks.report import ratio_table, render_table
 from fastact.benchmarks.timing import _plan, run
-
-
-def _csv(kind, what):
-    def parse(text):
-        try:
-            return [kind(v) for v in text.split(",") if v.strip()]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected comma-separated {what}. Received: {text!r}") from None
-
-    parse.__name__ = what
-    return parse
+from fastact.cli.options import add_act_argument, add_list_argument, choice, positive_int
 
 
 def add_arguments(parser) -> None:
-    """Options of ``fastact bench``."""
-    parser.add_argument("--act", type=_csv(str, "names"), default=["seed"],
-                        help="activations, comma-separated, or seed/extra/every (default: seed)")
-    parser.add_argument("--batch", type=_csv(int, "integers"), default=[128], help="batch sizes, comma-separated (128)")
-    parser.add_argument("--ops", type=_csv(str, "names"), default=list(OPS), help="forward,backward,step")
-    parser.add_argument("--impls", type=_csv(str, "names"), default=None,
-                        help=f"implementations (default: {','.join(available_impls())})")
-    parser.add_argument("--shape", type=_csv(int, "integers"), default=[784, 512], help="n_in,n_out (784,512)")
+    """Options of ``fastact bench``: every list flag takes values separated by spaces and/or commas."""
+    add_act_argument(parser, activations.names("seed"), "all")
+    add_list_argument(parser, "--batch", positive_int, "batch size", default=[128], metavar="B",
+                      help="batch sizes, e.g. 128 1024 or 128,1024 (default: 128)")
+    add_list_argument(parser, "--ops", choice(OPS, "op"), "op", unique=True, default=list(OPS), metavar="OP",
+                      help=f"operations: {', '.join(OPS)} (default: all three)")
+    add_list_argument(parser, "--impls", choice(IMPLS, "impl"), "impl", unique=True, default=None, metavar="IMPL",
+                      help=f"implementations: {', '.join(IMPLS)} (default: {', '.join(available_impls())})")
+    add_list_argument(parser, "--shape", positive_int, "size", default=[784, 512], metavar="N",
+                      help="n_in n_out, e.g. 784 512 or 784,512 (default: 784 512)")
     parser.add_argument("--threads", type=int, default=None, help="threads for every impl (all cores)")
     parser.add_argument("--min-rounds", type=int, default=5)
     parser.add_argument("--max-time", type=float, default=0.5, help="seconds per case (0.5)")
     parser.add_argument("--json", metavar="PATH", default=None, help="also write results + environment")
-
 
 
 def run_cli(args) -> int:
@@ -45,9 +35,10 @@ def run_cli(args) -> int:
     """
     import json
 
+    from rich.markup import escape
     from rich.progress import Progress
 
-    from fastact.cli.output import make_console
+    from fastact.cli.output import make_console, say
 
     console = make_console()
     _plan(args.act, args.batch, args.ops, args.impls, args.shape)  # bad arguments fail before the bar shows
@@ -62,13 +53,13 @@ def run_cli(args) -> int:
     rows = ratio_table(results)
     peak = fma_peak(args.threads)
     console.print(render_table(rows, peak=peak))
-    console.print(f"peak: {peak['gflops']:.0f} GFLOP/s = {peak['how']}")
+    say(console, f"peak: {peak['gflops']:.0f} GFLOP/s = {peak['how']}")
     for r in results:
         if r.note:
-            console.print(f"[yellow]skipped[/yellow] {r.impl} {r.act}: {r.note}")
+            say(console, f"[yellow]skipped[/yellow] {r.impl} {r.act}: {escape(r.note)}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"results": [r.to_dict() for r in results], "table": rows, "peak": peak,
                        "environment": environment("torch" in (args.impls or available_impls()))}, fh, indent=2)
-        console.print(f"wrote {args.json}")
+        say(console, f"wrote {escape(args.json)}")
     return 0

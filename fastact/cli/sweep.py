@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.markup import escape
+
 from fastact.cli.options import add_run_arguments, configs_from_args
 from fastact.cli.output import (
     EXIT_FAILED,
@@ -14,6 +16,7 @@ from fastact.cli.output import (
     header,
     load_data,
     make_console,
+    say,
 )
 from fastact.engine import threads as _threads
 from fastact.experiments import charts, tables
@@ -25,9 +28,10 @@ from fastact.training import train
 def add_arguments(parser) -> None:
     parser.add_argument("target", metavar="TARGET", choices=sorted(targets()),
                         help=f"what to vary: {', '.join(sorted(targets()))}")
-    parser.add_argument("--values", required=True,
-                        help="values and/or start:stop:step ranges (stop included), separated by commas or "
-                             "spaces, e.g. 0,0.1,0.2 or 0:1:0.1; depth: 1,2,3 hidden layers of --hidden's first width")
+    parser.add_argument("--values", required=True, nargs="+", metavar="V",
+                        help="values and/or start:stop:step ranges (stop included), separated by spaces or "
+                             "commas, e.g. 0 0.1 0.2, 0,0.1,0.2 or 0:1:0.1; depth: 1 2 3 hidden layers of "
+                             "--hidden's first width (a range starting below 0: --values=-1:1:0.5)")
     parser.add_argument("--workers", default="1",
                         help="1 = points one after another with all threads (default); N = N worker "
                              "processes; auto = processes only for small networks (fastact.experiments.executors)")
@@ -38,7 +42,7 @@ def run_cli(args, console=None) -> int:
     """Run ``fastact sweep``; bad input raises (the dispatcher prints one line, exit 2)."""
     console = console or make_console()
     target = targets()[args.target]
-    values = parse_values(args.values)
+    values = parse_values(" ".join(args.values))
     bases = configs_from_args(args, acts=[target.act] if target.act else None)
     configs = build_configs(target, values, bases)
     executor = choose_executor(configs, args.workers)
@@ -46,12 +50,13 @@ def run_cli(args, console=None) -> int:
     ds = load_data(configs[0])
     header(console, ds, threads)
     serial = isinstance(executor, SerialExecutor)
-    console.print(f"sweep {target.name} over {', '.join(f'{v:g}' for v in values)}: {len(configs)} runs, "
+    say(console, f"sweep {target.name} over {', '.join(f'{v:g}' for v in values)}: {len(configs)} runs, "
                   f"{'serial' if serial else f'{executor.workers} processes'}")
     results = []
     try:
+        label = tables.labeller(c.to_dict() for c in configs)
         if serial:
-            cb = ConsoleCallbacks(console, args.quiet)
+            cb = ConsoleCallbacks(console, args.quiet, label)
             fn = lambda c: train(c, ds, cb)  # noqa: E731
         else:
             n = worker_threads(executor.workers)
@@ -62,25 +67,26 @@ def run_cli(args, console=None) -> int:
             results.append(r)
             if not serial and not args.quiet:
                 last = r.history[-1] if r.history else None
-                console.print(f"{tables.label_of(r.config.to_dict())} hidden={list(r.config.hidden)} "
-                              f"s{r.config.seed}: {r.status}"
+                say(console, f"{label(r.config.to_dict())}: {r.status}"
                               + (f", val_acc {tables.fmt_pct(last.val_acc)}" if last else ""))
     except KeyboardInterrupt:
-        console.print("\n[yellow]interrupted[/yellow]: finished points are saved")
+        say(console, "\n[yellow]interrupted[/yellow]: finished points are saved")
         return EXIT_INTERRUPTED
     print_sweep(console, results, target, args.quiet)
     return EXIT_FAILED if any(r.status == "failed" for r in results) else 0
 
 
-def series_label(d: dict) -> str:
-    return d.get("act", "?")
+def setting_of(target: Target) -> str:
+    """The setting (`fastact.experiments.identity.settings`) a sweep target varies."""
+    return {"leaky-slope": "negative_slope"}.get(target.name, target.name.replace("-", "_"))
 
 
 def print_sweep(console, runs, target: Target, quiet: bool = False) -> None:
-    points = tables.sweep_points(runs, target.value_of, series_label)
+    """The sweep's table and charts: one series per configuration but for the swept setting."""
+    points = tables.sweep_points(runs, setting_of(target))
     console.print(tables.sweep_table(points, target.name, f"Sweep of {target.name}"))
     for line in tables.problems(runs):
-        console.print(f"[yellow]{line}[/yellow]")
+        say(console, f"[yellow]{escape(line)}[/yellow]")
     if not quiet:
         for chart in charts.sweep_charts(points, target.name, color=console.is_terminal, width=chart_width()):
             console.out(chart, highlight=False)

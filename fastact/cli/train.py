@@ -21,6 +21,7 @@ from fastact.cli.output import (
     load_data,
     make_console,
     print_results,
+    say,
 )
 from fastact.engine.threads import set_num_threads
 from fastact.training import train_many
@@ -47,7 +48,7 @@ def run_cli(args, console: Console | None = None) -> int:
     try:
         train_many(configs, ds, Collect(console, args.quiet))
     except KeyboardInterrupt:
-        console.print("\n[yellow]interrupted[/yellow]: runs so far are saved; the stopped run is marked cancelled")
+        say(console, "\n[yellow]interrupted[/yellow]: runs so far are saved; the stopped run is marked cancelled")
         if results:
             print_results(console, results, quiet=True)
         return EXIT_INTERRUPTED

@@ -1,7 +1,15 @@
-"""Experiments: sweeps (targets, the values parser, executors), tables, epoch lines, CSV and
-terminal charts over runs, live or saved. Library only: the CLI and the TUI print and draw
-what these return.
+"""Experiments: sweeps, studies, grouping, statistics, tables, CSV and terminal charts over
+runs, live or saved. Library only: the CLI and the TUI print and draw what these return.
 
-Modules: `sweep` (targets, `parse_values`, `build_configs`), `executors` (serial, processes),
-`tables` (grouping, summary and sweep tables, epoch lines, CSV), `charts` (plotext charts).
+Modules:
+
+* `identity`: a run's key (its resolved configuration) and readable labels of what varies;
+* `metrics`: runs normalized to one dict, the per-run metrics (`METRICS`);
+* `grouping`: `group_runs` (by configuration minus the seed, never merging different ones), ``where``;
+* `stats`: `describe` (mean, sample std, 95% t interval), `compare` (paired by seed, Holm);
+* `spec`, `builtins`: study specs (TOML) and the built-in ``seed`` study;
+* `runner`, `tasks`, `estimate`: running a study resumably, the executor interface, time estimates;
+* `analysis`: a study's results part by part;
+* `sweep`, `executors`: one-setting sweeps (targets, `parse_values`) and their executors;
+* `tables`, `charts`: rich tables, CSV, plotext charts.
 """

@@ -12,9 +12,12 @@ import re
 
 import plotext as plt
 
-from fastact.experiments.tables import _final, group, mean_std
+from fastact.experiments.grouping import group_runs
+from fastact.experiments.tables import _final, group_label, mean_std
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: the most lines one chart draws: beyond it a terminal legend covers the plot (or is dropped)
+MAX_SERIES = 10
 
 
 def _finish(color: bool) -> str:
@@ -84,24 +87,36 @@ def sweep_chart(series: dict[str, tuple[list, list, list]], xlabel: str, title: 
 
 
 # ---- from runs ----------------------------------------------------------------------------
-def epoch_series(runs, key: str) -> dict[str, tuple[list, list]]:
-    """label -> (epochs, mean over seeds of ``key`` in percent), for `curves_chart`."""
+def epoch_series(runs, key: str, groups=None) -> dict[str, tuple[list, list]]:
+    """label -> (epochs, mean over seeds of ``key`` in percent) per group (`group_runs`), for `curves_chart`."""
     out = {}
-    for label, rs in group(runs).items():
-        n = max((len(r["history"]) for r in rs), default=0)
+    for g in group_runs(runs) if groups is None else groups:
+        n = max((len(r["history"]) for r in g.runs), default=0)
         xs, ys = [], []
         for e in range(n):
-            m, _ = mean_std(r["history"][e][key] for r in rs if len(r["history"]) > e)
+            m, _ = mean_std(r["history"][e][key] for r in g.runs if len(r["history"]) > e)
             xs.append(e + 1)
             ys.append(None if m is None else 100 * m)
-        out[label] = (xs, ys)
+        out[group_label(g)] = (xs, ys)
     return out
 
 
-def accuracy_charts(runs, color: bool = True, width: int = 100) -> list[str]:
-    """The seed's two figures: training and validation accuracy against epoch, a line per activation."""
-    return [curves_chart(epoch_series(runs, key), title, color=color, width=width)
-            for key, title in (("train_acc", "Training accuracy"), ("val_acc", "Validation accuracy"))]
+def capped(series: dict, hint: str = "narrow with --where or --group-by") -> tuple[dict, str]:
+    """At most `MAX_SERIES` series, and a line saying when some were left out ("" otherwise)."""
+    if len(series) <= MAX_SERIES:
+        return series, ""
+    kept = dict(list(series.items())[:MAX_SERIES])
+    return kept, f"showing the first {MAX_SERIES} of {len(series)} configurations ({hint})"
+
+
+def accuracy_charts(runs, color: bool = True, width: int = 100, groups=None) -> list[str]:
+    """The seed's two figures: training and validation accuracy against epoch, a line per configuration."""
+    groups = group_runs(runs) if groups is None else groups
+    out = []
+    for key, title in (("train_acc", "Training accuracy"), ("val_acc", "Validation accuracy")):
+        series, note = capped(epoch_series(runs, key, groups))
+        out.append(curves_chart(series, title, color=color, width=width) + (f"\n{note}\n" if note else ""))
+    return out
 
 
 def sweep_charts(points, name: str, color: bool = True, width: int = 100) -> list[str]:
@@ -114,6 +129,7 @@ def sweep_charts(points, name: str, color: bool = True, width: int = 100) -> lis
             stats = [mean_std(_final(r, key) for r in by_value[x]) for x in xs]
             series[label] = (xs, [None if m is None else 100 * m for m, _ in stats],
                              [0.0 if s is None else 100 * s for _, s in stats])
-        charts.append(sweep_chart(series, name, f"Final {what} accuracy against {name}",
-                                        color=color, width=width))
+        series, note = capped(series)
+        chart = sweep_chart(series, name, f"Final {what} accuracy against {name}", color=color, width=width)
+        charts.append(chart + (f"\n{note}\n" if note else ""))
     return charts

@@ -21,11 +21,12 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+from dataclasses import replace
 from typing import Callable, Iterator, Protocol
 
 from fastact.engine import threads as _threads
 from fastact.errors import SettingsError
-from fastact.training import TrainConfig, load_for, train
+from fastact.training import TrainConfig, data_key, load_for, train
 
 
 class Executor(Protocol):
@@ -83,7 +84,8 @@ _DATA: dict = {}
 
 def train_in_worker(config: TrainConfig):
     """Top-level (picklable) point runner for process executors: loads the data once per process."""
-    key = (config.dataset, config.data_dir, config.val_split, config.seed, config.dtype)
+    key = data_key(config)
     if key not in _DATA:
         _DATA[key] = load_for(config, progress=False)
-    return train(config, _DATA[key])
+    # The weights stay in the worker: the parent needs the metrics only (a saved run keeps model.npz).
+    return replace(train(config, _DATA[key]), model=None)

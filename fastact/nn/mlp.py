@@ -35,6 +35,8 @@ class MLP:
         >>> m = MLP([4, 8, 3], "rrelu", seed=0)
         >>> m.predict_logits(np.zeros((2, 4), np.float32)).shape
         (2, 3)
+        >>> m.predict(np.zeros((2, 4))).dtype, m.predict_proba(np.zeros((2, 4))).shape
+        (dtype('int64'), (2, 3))
     """
 
     def __init__(self, sizes, act="relu", dtype="float32", seed=0, prelu="unit", initializer=None, **act_params):
@@ -80,6 +82,19 @@ class MLP:
             self._row_ok = np.empty(batch, np.int8)
             self._cap = batch
 
+    def _as_input(self, x):
+        """``x`` from a caller (any array-like) as a checked 2-D numeric array."""
+        arr = np.asarray(x)
+        n_in = self.sizes[0]
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"x must hold numbers. Received: dtype={arr.dtype}")
+        if arr.ndim == 1 and arr.shape[0] == n_in:
+            raise ValueError(f"expected x of shape (batch, {n_in}); for one sample pass x[None]. "
+                             f"Received: shape={arr.shape}")
+        if arr.ndim != 2 or arr.shape[1] != n_in:
+            raise ValueError(f"expected x of shape (batch, {n_in}). Received: shape={arr.shape}")
+        return arr
+
     def _check_input(self, x, labels=None):
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise ValueError(f"expected x of shape (batch, {self.sizes[0]}). Received: shape={x.shape}")
@@ -108,6 +123,43 @@ class MLP:
 
     def predict_logits(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x, training=False).copy()
+
+    def _batches(self, x, batch_size):
+        """Logits of checked ``x`` in evaluation mode, one batch at a time (a view, valid until the next)."""
+        _check_batch_size(batch_size)
+        for i in range(0, x.shape[0], batch_size):
+            yield i, self.forward(x[i:i + batch_size], training=False)
+
+    def predict(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Class indices ``argmax_j s_ij`` of the logits (the first on a tie, as `evaluate` counts), int64.
+
+        ``x``: an array-like of shape ``(n, sizes[0])``; run in evaluation mode (RReLU at its
+        midpoint slope), ``batch_size`` rows at a time.
+        """
+        x = self._as_input(x)
+        out = np.empty(x.shape[0], np.int64)
+        for i, logits in self._batches(x, batch_size):
+            out[i:i + len(logits)] = logits.argmax(axis=1)
+        return out
+
+    def predict_proba(self, x, batch_size: int = 1024) -> np.ndarray:
+        """Class probabilities ``p_ij = exp(s_ij - m_i) / sum_k exp(s_ik - m_i)``, ``m_i = max_k s_ik``,
+        shape ``(n, n_classes)``, float64 whatever the model's dtype (scikit-learn's convention):
+        the softmax is taken in double precision, so every row sums to 1 within ~1e-15.
+
+        Example:
+            >>> m = MLP([4, 8, 3], seed=0)
+            >>> m.predict_proba(np.zeros((2, 4))).sum(axis=1)
+            array([1., 1.])
+        """
+        x = self._as_input(x)
+        out = np.empty((x.shape[0], self.n_classes), np.float64)
+        for i, logits in self._batches(x, batch_size):
+            z = out[i:i + len(logits)]
+            np.subtract(logits, logits.max(axis=1, keepdims=True), out=z)
+            np.exp(z, out=z)
+            z /= z.sum(axis=1, keepdims=True)
+        return out
 
     def loss(self, logits, labels, want_grad: bool):
         """(summed loss, correct count); fills the logits' gradient of the mean loss if asked."""
@@ -146,8 +198,7 @@ class MLP:
         """Mean loss and accuracy over ``x`` in evaluation mode, batched."""
         n = x.shape[0]
         self._check_labels(labels, n)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise SettingsError("batch_size", batch_size, "a positive integer")
+        _check_batch_size(batch_size)
         if n == 0:
             return float("nan"), float("nan")
         total, correct = 0.0, 0
@@ -189,6 +240,11 @@ class MLP:
                 if layer.alpha is not None:
                     layer.alpha[...] = f[f"alpha{i}"]
         return model
+
+
+def _check_batch_size(batch_size) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise SettingsError("batch_size", batch_size, "a positive integer")
 
 
 def warm_up(act: str, dtype="float32", optimizer: str = "adam", **act_params) -> float:

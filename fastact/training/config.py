@@ -27,6 +27,8 @@ from fastact.nn import DTYPES, OPTIMIZERS, PRELU_MODES
 #: the largest float32 (a setting beyond it cannot be represented in a float32 run)
 _F32_MAX = float(np.finfo(np.float32).max)
 SEED_LIMIT = 2**63
+#: what the best epoch and early stopping watch (Keras's names); "val_loss" is minimised
+MONITORS = ("val_accuracy", "val_loss")
 #: the most seeds one command or form repeats a configuration with
 MAX_SEEDS = 1000
 
@@ -52,6 +54,17 @@ class TrainConfig:
 
     ``act_params`` holds the activation's parameters by name (``{"negative_slope": 0.1}``);
     unset ones take the table's defaults. ``out=None`` writes no files.
+
+    The best epoch and early stopping follow Keras's ``EarlyStopping``: after each epoch the
+    ``monitor``ed validation metric (``val_loss``, lower is better, or ``val_accuracy``) is an
+    improvement when it beats the best so far by more than ``min_delta``; the best epoch is the
+    last improvement (the first epoch always is one). ``early_stopping=P`` (the patience) ends
+    the run once ``P`` epochs in a row brought no improvement (``P=0``: at the first one); None
+    trains every epoch. The best epoch's weights are kept in memory (and written as
+    ``model.best.npz`` when ``save_best``), their test metrics reported as ``best_test_*``;
+    ``restore_best_weights`` makes them the run's final model (``model.npz``, ``test_*``), as
+    Keras 3 does at the end of training. Unlike Keras, ``monitor`` defaults to ``val_accuracy``:
+    the experiment's metric, and the epoch ``best_val_acc`` reports.
     """
 
     act: str = "relu"
@@ -67,10 +80,16 @@ class TrainConfig:
     val_split: float = 0.1
     dataset: str = "auto"
     data_dir: str | None = None
+    data_file: str | None = None  # an .npz of x_train, y_train (and x_test, y_test): fastact.data.load_npz
     threads: int | None = None
     dtype: str = "float32"
     act_params: dict = field(default_factory=dict)
     prelu: str = "unit"
+    early_stopping: int | None = None
+    monitor: str = "val_accuracy"
+    min_delta: float = 0.0
+    restore_best_weights: bool = False
+    save_best: bool = True
     out: str | None = "runs"
 
     def problems(self) -> list[SettingsError]:
@@ -106,8 +125,24 @@ class TrainConfig:
              f"an integer in 1..{top} (or unset: all cores)")
         need(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
         need(self.prelu in PRELU_MODES, "prelu", f"one of {', '.join(PRELU_MODES)}")
+        need(self.early_stopping is None or (_is_int(self.early_stopping) and self.early_stopping >= 0),
+             "early_stopping", "an integer >= 0 (the patience in epochs), or unset: train every epoch")
+        need(self.early_stopping is None or (_is_num(self.val_split) and self.val_split > 0), "early_stopping",
+             "used with {val_split} > 0 (it watches the validation metrics)",
+             {"val_split": ("val_split", self.val_split)})
+        need(self.monitor in MONITORS, "monitor", f"one of {', '.join(MONITORS)}")
+        need(_is_num(self.min_delta) and self.min_delta >= 0, "min_delta", "a number >= 0")
+        need(isinstance(self.restore_best_weights, bool), "restore_best_weights", "True or False")
+        need(isinstance(self.save_best, bool), "save_best", "True or False")
         need(isinstance(self.dataset, str) and bool(self.dataset), "dataset", "a dataset name or 'auto'")
         need(self.data_dir is None or Path(self.data_dir).is_dir(), "data_dir", "an existing directory")
+        if self.data_file is not None:
+            need(isinstance(self.data_file, str) and Path(self.data_file).is_file(), "data_file",
+                 "an existing .npz file (keys x_train, y_train, optionally x_test, y_test)")
+            need(self.data_dir is None, "data_file", "used without {data_dir} (each names the whole dataset)",
+                 {"data_dir": ("data_dir", self.data_dir)})
+            need(self.dataset == "auto", "data_file", "used with {dataset} auto (the file is the dataset)",
+                 {"dataset": ("dataset", self.dataset)})
         need(self.out is None or (isinstance(self.out, str) and bool(self.out.strip())), "out",
              "a directory path (or None: write no files)")
         if not isinstance(self.act_params, dict):

@@ -12,13 +12,16 @@ One epoch, for ``n`` training rows and batch size ``B``:
   from `MLP.evaluate` after the epoch; ``seconds`` is the epoch's wall time
   including validation, ``samples_per_s = n / training seconds``.
 
-A non-finite batch loss stops the run as ``"diverged"``; a set ``cancel`` event
+After each epoch the best epoch and early stopping follow Keras's ``EarlyStopping``
+(`fastact.training.stopping`); the best epoch's weights are kept and evaluated on the test
+set at the end. A non-finite batch loss stops the run as ``"diverged"``; a set ``cancel`` event
 stops it before the next batch as ``"cancelled"``; Ctrl-C marks it cancelled,
 writes its files and re-raises. Files: `fastact.training.runs`.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 import time
@@ -26,7 +29,7 @@ import time
 import numpy as np
 
 from fastact import activations
-from fastact.data import load_dataset
+from fastact.data import load_dataset, load_npz
 from fastact.engine import threads as _threads
 from fastact.engine.blas import backend_info, backend_name
 from fastact.nn import MLP, optim, warm_up
@@ -35,12 +38,21 @@ from fastact.training import runs
 from fastact.training.config import TrainConfig
 from fastact.training.prefetch import Prefetcher
 from fastact.training.records import Callbacks, EpochRecord, RunResult
+from fastact.training.stopping import BestEpoch
 
 
 def load_for(config: TrainConfig, progress: bool = True):
-    """The dataset ``config`` names, split with its ``val_split`` and ``seed``."""
+    """The dataset ``config`` names (its ``data_file``, else ``dataset``/``data_dir``), split with
+    its ``val_split`` and ``seed``."""
+    if config.data_file is not None:
+        return load_npz(config.data_file, val_split=config.val_split, seed=config.seed, dtype=config.dtype)
     return load_dataset(config.dataset, config.data_dir, config.val_split, config.seed, config.dtype,
                         progress=progress)
+
+
+def data_key(config: TrainConfig) -> tuple:
+    """Configs with the same key train on the same split: load it once for all of them."""
+    return (config.dataset, config.data_dir, config.data_file, config.val_split, config.seed, config.dtype)
 
 
 class _Stop(Exception):
@@ -50,7 +62,7 @@ class _Stop(Exception):
 
 
 def train(config: TrainConfig, dataset=None, callbacks: Callbacks | None = None,
-          cancel: threading.Event | None = None) -> RunResult:
+          cancel: threading.Event | None = None, keep_weights: bool = False) -> RunResult:
     """Train one MLP as ``config`` says and return its history and test metrics.
 
     Args:
@@ -58,6 +70,8 @@ def train(config: TrainConfig, dataset=None, callbacks: Callbacks | None = None,
         dataset: a loaded `fastact.data.Dataset`; else loaded from ``config``.
         callbacks: progress hooks, called in this thread.
         cancel: checked before every batch; once set the run ends as ``"cancelled"``.
+        keep_weights: also return the ``model.npz`` (and ``model.best.npz``) file contents in
+            ``result.weights``, for a caller that writes the run's files itself.
 
     Returns:
         A `RunResult`; problems during training give status ``"diverged"`` or
@@ -67,6 +81,7 @@ def train(config: TrainConfig, dataset=None, callbacks: Callbacks | None = None,
     config.validate()
     cb = callbacks or Callbacks()
     ds = dataset if dataset is not None else load_for(config)
+    start = time.perf_counter()
     n_threads = _threads.set_num_threads(config.threads)  # per calling thread in Numba
     run_id = runs.make_run_id(activations.get(config.act).name, config.seed)
     writer = runs.RunWriter(config.out, run_id) if config.out is not None else None
@@ -75,30 +90,46 @@ def train(config: TrainConfig, dataset=None, callbacks: Callbacks | None = None,
     result = RunResult(config, run_id, str(writer.dir) if writer else None, [], None, None,
                        "completed", "", ds.name)
     try:
-        _run(config, ds, cb, cancel, writer, result, n_threads)
+        _run(config, ds, cb, cancel, writer, result, n_threads, keep_weights)
     except _Stop as stop:
         result.status, result.message = stop.status, stop.message
     except KeyboardInterrupt:
         result.status = "cancelled"
         result.message = f"interrupted (Ctrl-C) after {len(result.history)} of {config.epochs} epochs"
-        _finish(result, writer, cb)
+        _finish(result, writer, cb, start)
         raise
     except Exception as exc:  # noqa: BLE001 (reported in the result; train_many carries on)
         result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
-    _finish(result, writer, cb)
+    _finish(result, writer, cb, start)
     return result
 
 
-def _finish(result: RunResult, writer, cb) -> None:
+def _finish(result: RunResult, writer, cb, start: float) -> None:
     if not result.message and result.status == "completed":
         result.message = f"{len(result.history)} epochs"
+    result.seconds = time.perf_counter() - start
     if writer is not None:
         writer.write_summary(runs.summarize(result))
         writer.close()
     cb.on_run_end(result)
 
 
-def _run(config, ds, cb, cancel, writer, result, n_threads) -> None:
+def _snapshot(model) -> list[np.ndarray]:
+    return [p.value.copy() for p in model.parameters()]
+
+
+def _restore(model, state: list[np.ndarray]) -> None:
+    for p, v in zip(model.parameters(), state):
+        p.value[...] = v
+
+
+def _model_bytes(model) -> bytes:
+    buf = io.BytesIO()
+    model.save(buf)
+    return buf.getvalue()
+
+
+def _run(config, ds, cb, cancel, writer, result, n_threads, keep_weights) -> None:
     act = activations.get(config.act)
     dtype = np.dtype(config.dtype)
     x_train, x_val, x_test = (np.ascontiguousarray(x, dtype) for x in (ds.x_train, ds.x_val, ds.x_test))
@@ -107,6 +138,7 @@ def _run(config, ds, cb, cancel, writer, result, n_threads) -> None:
         raise ValueError(f"the training split is empty. Received: n_train={n}")
     sizes = [ds.input_dim, *config.hidden, ds.n_classes]
     model = MLP(sizes, act.name, config.dtype, config.seed, config.prelu, **config.act_params)
+    result.model = model
     opt = optim.get(config.optimizer, config.lr, config.weight_decay, config.momentum, config.nesterov)
     n_batches = -(-n // config.batch_size)
     blas = backend_name()
@@ -117,30 +149,66 @@ def _run(config, ds, cb, cancel, writer, result, n_threads) -> None:
             "dataset_name": ds.name, "n_train": n, "n_val": len(x_val), "n_test": len(x_test),
             "threads": n_threads, "batches_per_epoch": n_batches, "blas": blas,
             "compile_seconds": compile_seconds}
+    result.meta = {"model": model.config(), "data": ds.to_config(), "threads_used": n_threads,
+                   "threading_layer": _threads.threading_layer(), "blas": backend_info(),
+                   "compile_seconds": round(compile_seconds, 3), "versions": runs.versions(),
+                   "started": runs.now_iso()}
     if writer is not None:
         # Settings at the top level (what readers such as the TUI's Runs tab look up), then the context.
-        writer.write_config({**config.to_dict(), "run_id": result.run_id, "model": model.config(),
-                             "data": ds.to_config(), "threads_used": n_threads,
-                             "threading_layer": _threads.threading_layer(), "blas": backend_info(),
-                             "compile_seconds": round(compile_seconds, 3),
-                             "versions": runs.versions(), "started": runs.now_iso()})
+        writer.write_config(runs.config_record(result))
         writer.write_summary({**runs.summarize(result), "status": "running"})
     cb.on_run_start(config, info)
+    rule = BestEpoch(config.monitor, config.min_delta, config.early_stopping)
+    best_state = None
     try:
         for epoch in range(1, config.epochs + 1):
             record = _epoch(model, opt, config, x_train, ds.y_train, x_val, ds.y_val, epoch, n_batches, cb, cancel)
             result.history.append(record)
+            improved, stop = rule.update(epoch, rule.value_of(record))
+            if improved:
+                best_state, result.best_epoch = _snapshot(model), epoch
+            if stop:
+                result.stopped_epoch = epoch
+                result.message = f"stopped early at epoch {epoch} of {config.epochs}: {rule.reason()}"
             if writer is not None:
                 writer.append_epoch(record)
                 writer.write_summary({**runs.summarize(result), "status": "running"})
             cb.on_epoch_end(config, record)
+            if stop:
+                break
         result.test_loss, result.test_acc = model.evaluate(x_test, ds.y_test)
-        if writer is not None:
-            writer.save_model(model)
     except (_Stop, KeyboardInterrupt) as stop:
         if writer is not None and (isinstance(stop, KeyboardInterrupt) or stop.status == "cancelled"):
             writer.save_model(model)  # the weights as they were when stopped; summary says so
         raise
+    best_bytes = _best_weights(model, config, result, best_state, x_test, ds.y_test, writer, keep_weights)
+    if writer is not None:
+        writer.save_model(model)
+        if best_bytes is not None:
+            writer.write_file(runs.BEST_MODEL, best_bytes)
+    if keep_weights:
+        result.weights = {runs.MODEL: _model_bytes(model), **({runs.BEST_MODEL: best_bytes} if best_bytes else {})}
+
+
+def _best_weights(model, config, result, best_state, x_test, y_test, writer, keep_weights) -> bytes | None:
+    """Evaluate the best epoch's weights on the test set; leave the model as the final one
+    (the last epoch's weights, or the best with ``restore_best_weights``). Returns the
+    ``model.best.npz`` contents when they are to be written or kept."""
+    if best_state is None:
+        return None
+    want = config.save_best and (writer is not None or keep_weights)
+    if result.best_epoch == len(result.history):  # the last epoch was the best: the same weights
+        result.best_test_loss, result.best_test_acc = result.test_loss, result.test_acc
+        return _model_bytes(model) if want else None
+    last = None if config.restore_best_weights else _snapshot(model)
+    _restore(model, best_state)
+    result.best_test_loss, result.best_test_acc = model.evaluate(x_test, y_test)
+    data = _model_bytes(model) if want else None
+    if config.restore_best_weights:
+        result.test_loss, result.test_acc = result.best_test_loss, result.best_test_acc
+    else:
+        _restore(model, last)
+    return data
 
 
 def _epoch(model, opt, config, x, y, x_val, y_val, epoch, n_batches, cb, cancel) -> EpochRecord:
@@ -186,7 +254,7 @@ def train_many(configs, dataset=None, callbacks: Callbacks | None = None,
 
     Every config is validated and every kernel prepared (`prepare_kernels_for`) before the first
     run starts. Without ``dataset``
-    each distinct (dataset, data_dir, val_split, seed, dtype) is loaded once.
+    each distinct `data_key` (dataset, data_dir, data_file, val_split, seed, dtype) is loaded once.
     Stops early (returning the results so far) once ``cancel`` is set.
     """
     configs = list(configs)
@@ -199,7 +267,7 @@ def train_many(configs, dataset=None, callbacks: Callbacks | None = None,
             break
         ds = dataset
         if ds is None:
-            key = (c.dataset, c.data_dir, c.val_split, c.seed, c.dtype)
+            key = data_key(c)
             if key not in cache:
                 cache[key] = load_for(c)
             ds = cache[key]

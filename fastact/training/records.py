@@ -3,7 +3,7 @@ hooks through which interfaces (CLI progress, TUI messages) follow a run as it t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: how a run can end; a run killed hard is read back as "interrupted" (`fastact.training.runs`)
 STATUSES = ("completed", "cancelled", "diverged", "failed")
@@ -25,7 +25,20 @@ class EpochRecord:
 
 @dataclass
 class RunResult:
-    """A finished run: its config, identity, per-epoch history, test metrics and status."""
+    """A finished run: its config, identity, per-epoch history, test metrics and status.
+
+    ``test_*`` are the final model's (the last epoch's weights, or the best epoch's with
+    ``restore_best_weights``); ``best_test_*`` are those of the best epoch's weights
+    (`fastact.training.stopping`: by ``config.monitor``), ``best_epoch`` its number.
+    ``stopped_epoch`` is set when early stopping ended the run. ``seconds`` is the run's wall
+    time (kernel warm-up, every epoch, the test evaluations; not loading the dataset).
+    ``meta`` is what ``config.json`` records besides the settings (model, data, threads,
+    versions, ...). ``weights`` holds the ``model.npz`` / ``model.best.npz`` file contents when
+    `fastact.training.train` was asked to keep them (``keep_weights``): a run trained
+    elsewhere is written by whoever receives it (`fastact.training.runs.write_run`).
+    ``model`` is the trained `fastact.MLP` as it was when the run ended (None if it was never
+    built, or once the result has crossed a process boundary).
+    """
 
     config: "object"  # fastact.training.config.TrainConfig
     run_id: str
@@ -36,6 +49,14 @@ class RunResult:
     status: str  # one of STATUSES
     message: str
     dataset: str
+    seconds: float | None = None
+    best_epoch: int | None = None
+    best_test_loss: float | None = None
+    best_test_acc: float | None = None
+    stopped_epoch: int | None = None
+    meta: dict = field(default_factory=dict)
+    weights: dict | None = None
+    model: "object" = None  # fastact.nn.MLP
 
 
 class Callbacks:

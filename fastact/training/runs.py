@@ -12,7 +12,18 @@
   epoch and at the end. A run killed hard keeps ``status: "running"``, which
   `load_run` reports as ``"interrupted"``;
 * ``model.npz``: the trained weights (`fastact.MLP.load`), written when the
-  run completes or is cancelled.
+  run completes or is cancelled;
+* ``model.best.npz``: the best epoch's weights (``config.monitor``, see
+  `fastact.training.stopping`), written when the run completes and ``save_best`` is set.
+
+``summary.json`` holds ``best_val_acc`` and ``best_val_epoch`` (the highest validation
+accuracy and its first epoch), ``best_epoch`` (the monitored best: the weights of
+``model.best.npz``) with their ``best_test_acc``/``best_test_loss``, ``stopped_epoch`` (early
+stopping), and ``seconds``, the run's wall time.
+
+`write_run` writes the same files at once from a finished `RunResult` that carries its
+weights (a run trained elsewhere, received by the client that owns the directory): into a
+temporary directory renamed into place, so the run directory exists complete or not at all.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ import math
 import os
 import platform
 import secrets
+import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -31,6 +43,7 @@ from fastact._version import __version__
 from fastact.training.config import TrainConfig
 
 CONFIG, METRICS, SUMMARY, MODEL = "config.json", "metrics.jsonl", "summary.json", "model.npz"
+BEST_MODEL = "model.best.npz"
 
 
 def now_iso() -> str:
@@ -61,6 +74,11 @@ def _clean(value):
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
     return value
+
+
+def write_json(path: Path, data: dict) -> None:
+    """``data`` as JSON (non-finite floats as null), to a temporary file fsync'ed and renamed over ``path``."""
+    _write_json(Path(path), data)
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -97,24 +115,108 @@ class RunWriter:
         model.save(tmp)
         os.replace(tmp, self.dir / MODEL)
 
+    def write_file(self, name: str, data: bytes) -> None:
+        """``name`` in the run directory, written to a temporary file and renamed (never half a file)."""
+        tmp = self.dir / (name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.dir / name)
+
     def close(self) -> None:
         self._metrics.close()
 
 
-def summarize(result, seconds: float | None = None) -> dict:
+def config_record(result) -> dict:
+    """The ``config.json`` content: every setting at the top level, then ``run_id`` and the context."""
+    return {**result.config.to_dict(), "run_id": result.run_id, **result.meta}
+
+
+def _best_val(h):
+    finite = [r for r in h if math.isfinite(r.val_acc)]
+    return max(finite, key=lambda r: r.val_acc) if finite else None
+
+
+def summarize(result) -> dict:
     """The ``summary.json`` content for a `fastact.training.records.RunResult`."""
     h = result.history
-    best = max(h, key=lambda r: r.val_acc if math.isfinite(r.val_acc) else -1.0) if h else None
+    best = _best_val(h)
     return {
         "run_id": result.run_id, "status": result.status, "message": result.message,
         "act": result.config.act, "dataset": result.dataset, "config": result.config.to_dict(),
         "epochs_completed": len(h), "epochs": result.config.epochs,
         "final_train_acc": h[-1].train_acc if h else None, "final_val_acc": h[-1].val_acc if h else None,
-        "best_val_acc": best.val_acc if best else None, "best_epoch": best.epoch if best else None,
+        "best_val_acc": best.val_acc if best else None, "best_val_epoch": best.epoch if best else None,
+        "best_epoch": result.best_epoch, "best_test_loss": result.best_test_loss,
+        "best_test_acc": result.best_test_acc, "stopped_epoch": result.stopped_epoch,
         "test_loss": result.test_loss, "test_acc": result.test_acc,
+        "seconds": result.seconds,
         "seconds_per_epoch": sum(r.seconds for r in h) / len(h) if h else None,
         "history": [asdict(r) for r in h], "updated": now_iso(),
     }
+
+
+def write_run(root, name: str, result) -> Path:
+    """Write ``root/name/`` from a finished ``result`` (with ``weights`` if it has them), atomically.
+
+    The files go to ``root/.tmp-<name>-<hex>/``, which is renamed to ``root/name`` once complete;
+    an existing ``root/name`` is replaced (moved aside first, then removed). A process killed
+    meanwhile leaves at most a ``.tmp-``/``.old-`` directory (`clean_partial` removes them) and
+    ``root/name`` either as it was or complete.
+
+    Returns:
+        The run directory; ``result.run_id`` and ``result.run_dir`` are updated to it.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / name
+    tmp = root / f".tmp-{name}-{secrets.token_hex(3)}"
+    result.run_id, result.run_dir = name, str(final)
+    writer = RunWriter(root, tmp.name)
+    try:
+        writer.write_config(config_record(result))
+        for record in result.history:
+            writer.append_epoch(record)
+        for fname, data in (result.weights or {}).items():
+            writer.write_file(fname, data)
+        writer.write_summary(summarize(result))
+    finally:
+        writer.close()
+    _fsync_dir(tmp)
+    if final.exists():
+        old = root / f".old-{name}-{secrets.token_hex(3)}"
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+    _fsync_dir(root)
+    return final
+
+
+def clean_partial(root) -> int:
+    """Remove what `write_run` leaves when killed mid-write (``.tmp-*``, ``.old-*``); returns how many."""
+    root = Path(root)
+    gone = 0
+    for d in list(root.glob(".tmp-*")) + list(root.glob(".old-*")):
+        shutil.rmtree(d, ignore_errors=True)
+        gone += 1
+    return gone
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable (the directory entry), where the OS allows opening a directory."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def read_metrics(path) -> list[dict]:
@@ -154,7 +256,8 @@ def load_run(run_dir) -> dict:
 def find_runs(paths) -> list[Path]:
     """Run directories named by ``paths``: each is a run or a root searched recursively.
 
-    Roots list their runs in the order they started (``config.json``'s modification time).
+    Roots list their runs in the order they started (``config.json``'s modification time);
+    `write_run`'s temporary directories are skipped.
     """
     found = []
     for p in map(Path, paths):
@@ -164,8 +267,14 @@ def find_runs(paths) -> list[Path]:
             found.append(p)
             continue
         runs = {c.parent for c in p.rglob(CONFIG)} | {c.parent for c in p.rglob(SUMMARY)}
+        # a run `write_run` is still writing (or was killed writing) is not a run yet
+        runs = {r for r in runs if not _partial(r.relative_to(p))}
         found += sorted(runs, key=_started)
     return found
+
+
+def _partial(rel: Path) -> bool:
+    return any(part.startswith((".tmp-", ".old-")) for part in rel.parts)
 
 
 def _started(run_dir: Path) -> tuple:

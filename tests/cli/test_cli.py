@@ -81,7 +81,7 @@ def test_divergence_is_reported_and_the_next_activation_still_runs(capsys, data_
                        "--optimizer", "sgd", "--lr", "1e30")
     assert code == 0
     out = " ".join(out.split())  # rich wraps long lines
-    assert "linear s0: diverged (loss became" in out and "try a smaller learning rate" in out
+    assert "linear seed=0: diverged (loss became" in out and "try a smaller learning rate" in out
     statuses = sorted(json.loads((d / "summary.json").read_text())["status"] for d in tmp_path.iterdir())
     assert statuses == ["diverged", "diverged"]  # the second activation still ran after the first diverged
 

@@ -29,17 +29,22 @@ def text_of(table) -> str:
     return console.export_text()
 
 
-def test_mean_std_is_numpy_population_std_and_skips_missing():
+def test_mean_std_is_the_sample_std_and_skips_missing():
     vals = [0.1, 0.4, 0.35, float("nan"), None]
-    assert tables.mean_std(vals) == pytest.approx((np.mean([0.1, 0.4, 0.35]), np.std([0.1, 0.4, 0.35])))
+    assert tables.mean_std(vals) == pytest.approx((np.mean([0.1, 0.4, 0.35]), np.std([0.1, 0.4, 0.35], ddof=1)))
+    assert tables.mean_std([0.5]) == (0.5, 0.0)
     assert tables.mean_std([None]) == (None, None)
 
 
 def test_summary_table_groups_seeds_with_mean_and_std():
     text = text_of(tables.summary_table(RUNS))
     relu = next(line for line in text.splitlines() if " relu " in line)
-    # final train acc: 0.8, 0.9 -> 85.00 +- 5.00; best val: 0.7, 0.8; test: 0.75, 0.85
-    assert "85.00 +- 5.00%" in relu and "75.00 +- 5.00%" in relu and "80.00 +- 5.00%" in relu and " 2 " in relu
+    # final train acc: 0.8, 0.9 -> 85.00 +- 7.07 (sample std); best val: 0.7, 0.8; test: 0.75, 0.85
+    assert "85.00 +- 7.07%" in relu and "75.00 +- 7.07%" in relu and "80.00 +- 7.07%" in relu and " 2 " in relu
+    # the test accuracy's 95% t interval: 0.8 +- t(0.975, 1) * 0.0707 / sqrt(2)
+    # (the table clips it to [0, 100], where an accuracy lives)
+    half = 12.706204736174707 * np.std([0.75, 0.85], ddof=1) / np.sqrt(2)
+    assert f"[{max(0.0, 100 * (0.8 - half)):.1f}, {min(100.0, 100 * (0.8 + half)):.1f}]" in relu
     sigmoid = next(line for line in text.splitlines() if " sigmoid " in line)
     assert "60.00%" in sigmoid and "+-" not in sigmoid and "2.00" in sigmoid
 
@@ -53,7 +58,7 @@ def test_labels_show_explicit_parameters():
 def test_problems_lists_runs_that_did_not_complete():
     bad = fake_run("linear", 2, [0.4], None, "diverged")
     bad.message = "loss became nan"
-    assert tables.problems([*RUNS, bad]) == ["linear s2: diverged (loss became nan)"]
+    assert tables.problems([*RUNS, bad]) == ["linear seed=2: diverged (loss became nan)"]
 
 
 def test_epoch_series_averages_over_seeds_in_percent():
@@ -94,11 +99,11 @@ def test_accuracy_charts_have_one_line_per_activation():
 def test_sweep_points_table_and_chart_with_error_bars():
     runs = [fake_run("leaky_relu", s, [0.5, a], negative_slope=v)
             for v, accs in ((0.0, (0.7, 0.8)), (0.3, (0.9, 0.9))) for s, a in enumerate(accs)]
-    value_of = lambda d: d["act_params"]["negative_slope"]  # noqa: E731
-    points = tables.sweep_points(runs, value_of, lambda d: d["act"])
+    points = tables.sweep_points([*runs, *RUNS], "negative_slope")  # relu and sigmoid have no slope
+    assert list(points) == ["leaky_relu"]
     assert {v: len(rs) for v, rs in points["leaky_relu"].items()} == {0.0: 2, 0.3: 2}
     text = text_of(tables.sweep_table(points, "leaky-slope", "Sweep"))
-    assert "75.00 +- 5.00%" in text and "90.00%" in text
+    assert "75.00 +- 7.07%" in text and "90.00%" in text
     train_chart, _ = charts.sweep_charts(points, "leaky-slope", color=False)
     assert "Final training accuracy against leaky-slope" in train_chart and "0.3" in train_chart
 

@@ -26,7 +26,8 @@ def test_a_completed_run_writes_every_file(tmp_path, ds):
     r = train(cfg(tmp_path, act="prelu"), ds)
     d = tmp_path / r.run_id
     assert r.run_dir == str(d)
-    assert sorted(p.name for p in d.iterdir()) == ["config.json", "metrics.jsonl", "model.npz", "summary.json"]
+    assert sorted(p.name for p in d.iterdir()) == ["config.json", "metrics.jsonl", "model.best.npz", "model.npz",
+                                               "summary.json"]
     conf = json.loads((d / "config.json").read_text())
     assert TrainConfig.from_dict(conf) == r.config and conf["act"] == "prelu"
     assert conf["data"]["name"] == "custom" and conf["data"]["n_train"] == 270

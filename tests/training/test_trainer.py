@@ -232,4 +232,5 @@ def test_contract_field_names():
     assert [f.name for f in dataclasses.fields(EpochRecord)] == [
         "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "samples_per_s"]
     assert [f.name for f in dataclasses.fields(RunResult)] == [
-        "config", "run_id", "run_dir", "history", "test_loss", "test_acc", "status", "message", "dataset"]
+        "config", "run_id", "run_dir", "history", "test_loss", "test_acc", "status", "message", "dataset",
+        "seconds", "best_epoch", "best_test_loss", "best_test_acc", "stopped_epoch", "meta", "weights", "model"]

@@ -80,3 +80,16 @@ def train_many(configs, dataset=None, callbacks=None, cancel=None):
             break
         results.append(_run(c, callbacks, cancel, i))
     return results
+
+
+class FakeDataset:
+    name, description = "synthetic", "synthetic (fake trainer): 512 train / 64 val / 64 test"
+
+
+LOADS: list = []  # the configs a dataset was loaded for
+
+
+def load_for(config, progress: bool = True):
+    """What the real `load_for` does for the TUI: one load per (dataset, split, seed, dtype)."""
+    LOADS.append(config)
+    return FakeDataset()

@@ -92,3 +92,28 @@ def test_cli_rejects_unknown_activation(capsys):
     with pytest.raises(SystemExit):
         cli.parse(["--act", "swishy"])
     assert "invalid choice: 'swishy'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("acts,hidden", [(["relu", "rrelu"], ["64", "32"]), (["relu,rrelu"], ["64,32"]),
+                                         (["relu,", "rrelu"], ["64,", "32"])])
+def test_cli_takes_both_list_syntaxes(acts, hidden):
+    pre = cli.parse(["--act", *acts, "--hidden", *hidden])
+    assert pre["acts"] == ["relu", "rrelu"] and pre["fields"]["hidden"] == "64 32"
+
+
+@pytest.mark.parametrize("text", ["256 128", "256,128", "256, 128", " 256 ,128 "])
+def test_hidden_field_reads_the_cli_list_syntax(text):
+    res = build(hidden=text)
+    assert res.ok and [c.hidden for c in res.configs] == [(256, 128)]
+
+
+def test_data_file_field_follows_the_library_rules(tmp_path):
+    path = tmp_path / "own.npz"
+    path.write_bytes(b"")  # the form checks only that it exists; reading it is the loader's job
+    res = build(data_file=f" {path} ")
+    assert res.ok and res.configs[0].data_file == str(path) and res.configs[0].data_dir is None
+    res = build(data_file=str(tmp_path / "none.npz"))
+    assert res.errors["data_file"].startswith("data_file must be an existing .npz file")
+    res = build(data_file=str(path), data_dir=str(tmp_path))
+    assert res.errors["data_file"].startswith("data_file must be used without data_dir")
+    assert cli.parse(["--data-file", str(path)])["fields"]["data_file"] == str(path)

@@ -57,7 +57,7 @@ async def test_real_run_writes_results_and_runs_tab_replots(data, tmp_path):
             assert ys == pytest.approx([100 * h["val_acc"] for h in saved[act]["history"]])
             assert table[act]["test"] == pytest.approx(saved[act]["summary"]["test_acc"])
         assert app.status["dataset"] == "custom"  # generated files match no known dataset: named by the trainer
-        await pilot.press("4")
+        await pilot.press("5")
         runs = app.query_one("#runs-table")
         assert runs.row_count == 2
         runs.focus()
@@ -65,6 +65,28 @@ async def test_real_run_writes_results_and_runs_tab_replots(data, tmp_path):
         await pilot.pause()
         plot = app.query_one("#runs-plot")
         assert len(plot.series) == 2 and all(len(xs) == 2 for xs, _ in plot.series.values())
+
+
+async def test_real_run_on_your_own_npz(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 5))
+    y = (x[:, 0] > 0).astype(np.int64)
+    path = tmp_path / "own.npz"
+    np.savez(path, x_train=x[:240], y_train=y[:240], x_test=x[240:], y_test=y[240:])
+    app = FastactApp(cli.parse(["--data-file", str(path), "--no-save", "--hidden", "8", "--act", "relu", "tanh",
+                                "--epochs", "2"]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.status["state"] == "done")
+        rows = app.query_one("#results").rows_by_label
+        assert [rows[a]["status"] for a in ("relu", "tanh")] == ["completed", "completed"]
+        assert app.status["dataset"] == "own"
+        log = app.query_one("#log-panel").lines_text
+        assert f"[info] loading dataset from {path}" in log
+        assert [line for line in log if "5 features" in line] == [
+            f"[info] dataset: own from {path} (240 training rows of 5 features, 60 test rows)"]
 
 
 async def test_real_stop_keeps_files_and_run_again_works(data, tmp_path):
@@ -137,7 +159,7 @@ async def test_key_press_handled_within_100ms_while_training(tmp_path, monkeypat
         table = app.query_one("#results")
         await wait_for(pilot, lambda: table.rows_by_label["relu"]["epoch"] >= 1)  # past the JIT warm-up
         tabs, delays = app.query_one("#tabs"), []
-        for key, tab in [("5", "log"), ("1", "train")] * 4:
+        for key, tab in [("6", "log"), ("1", "train")] * 4:
             # `pilot.press` itself returns only once the app is idle, which a live run never is:
             # time from the key event to the tab switch instead.
             t0 = time.perf_counter()

@@ -25,9 +25,9 @@ class FakeBench:
     def available_impls():
         return ["fastact", "numpy", "torch"]
 
-    @staticmethod
-    def run(acts, batches=(128,), ops=("forward",), impls=None, progress=None, cancel=None, **kw):
-        plan = [(o, a, b, i) for o in ops for a in acts for b in batches for i in FakeBench.available_impls()]
+    @classmethod
+    def run(cls, acts, batches=(128,), ops=("forward",), impls=None, progress=None, cancel=None, **kw):
+        plan = [(o, a, b, i) for o in ops for a in acts for b in batches for i in cls.available_impls()]
         out = []
         for k, (o, a, b, i) in enumerate(plan):
             base = {"forward": 0.2, "backward": 0.5, "step": 1.1}[o] * (1 + 0.1 * len(a))
@@ -90,7 +90,21 @@ def test_sweep_light_theme(snap_compare):
 
 def test_benchmarks(snap_compare):
     async def run(pilot):
-        await pilot.press("3")
+        await pilot.press("4")
         await pilot.press("r")
         await wait_for(pilot, lambda: pilot.app.status["state"] == "done", settle=True)
+    assert snap_compare(make_app(), run_before=run, terminal_size=(120, 32))
+
+
+def test_study_done(snap_compare, tmp_path):
+    spec = "name = \"small\"\nseeds = [0, 1]\n[base]\nepochs = 3\n[[parts]]\nname = \"acts\"\nact = \"all\"\n"
+
+    async def run(pilot):
+        await pilot.press("3")
+        pilot.app.query_one("#study-spec").text = spec
+        pilot.app.query_one("#study-out").value = str(tmp_path / "st")
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: pilot.app.status["state"] == "done", settle=True)
+        pilot.app.query_one("#study-out").value = "studies/small"  # the temporary path differs per run
+        await pilot.pause()
     assert snap_compare(make_app(), run_before=run, terminal_size=(120, 32))

@@ -10,11 +10,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select
 
-from fastact import activations
+from fastact.cli.options import act_words, parse_list, positive_int
 from fastact_tui.messages import BenchProgress, JobDone
 from fastact_tui.widgets.charts import PALETTE
+from fastact_tui.widgets.fields import INTEGERS, FieldInput
 
 OPS = ("forward", "backward", "step")
+IMPLS = ("fastact", "numpy", "torch")  # fastact.benchmarks.IMPLS, without importing the benchmarks yet
 
 
 def _ms(v) -> str:
@@ -35,9 +37,10 @@ class BenchView(Vertical):
 
         with Horizontal(id="bench-controls"):
             yield Select([(o, o) for o in OPS], value="forward", allow_blank=False, id="bench-op", compact=True)
-            yield Input("relu leaky_relu prelu rrelu sigmoid", id="bench-acts", compact=True,
-                        tooltip="activations to time, separated by spaces")
-            yield Input("128", id="bench-batch", compact=True, tooltip="batch size")
+            yield FieldInput("relu leaky_relu prelu rrelu sigmoid", id="bench-acts", compact=True,
+                             tooltip="activations to time, separated by spaces or commas (as fastact bench --act)")
+            yield FieldInput("128", accepts=INTEGERS, id="bench-batch", compact=True,
+                             tooltip="batch sizes, separated by spaces or commas (as fastact bench --batch)")
             yield Button("Run", id="bench-run", variant="success", compact=True)
             yield Button("Stop", id="bench-stop", variant="error", compact=True, disabled=True)
         with Horizontal(id="bench-progress-row"):
@@ -48,32 +51,25 @@ class BenchView(Vertical):
             yield DataTable(id="bench-table", zebra_stripes=True, cursor_type="row")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("op", "act", "batch", "fastact ms", "numpy ms", "torch ms",
-                                              "numpy/fastact", "torch/fastact")
-        self.replot()
+        self.refresh_table()
 
     def start(self) -> None:
         if self.running:
             return
-        acts = self.query_one("#bench-acts", Input).value.replace(",", " ").split()
-        text = self.query_one("#bench-batch", Input).value
-        try:
-            acts = [activations.get(a).name for a in acts]
-            if not acts:
-                raise ValueError(f"enter at least one activation. Received: acts={acts}")
-            if not text.strip().isdigit() or int(text) < 1:
-                raise ValueError(f"batch must be a positive integer. Received: batch={text!r}")
+        try:  # the command line's parsers: what `fastact bench --act ... --batch ...` accepts
+            acts = list(dict.fromkeys(parse_list(self.query_one("#bench-acts", Input).value, act_words,
+                                                 "activation")))
+            batches = parse_list(self.query_one("#bench-batch", Input).value, positive_int, "batch size")
         except ValueError as exc:
             self.app.notify(str(exc), severity="warning")
             self.query_one("#bench-label", Label).update(str(exc))
             return
-        batch = int(text)
         op = self.query_one("#bench-op", Select).value
         self.cancel, self.running, self.results = threading.Event(), True, []
         self._buttons()
         self.app.set_state(state="benchmarking")
-        self.app.log_event(f"benchmarks: {op} × {', '.join(acts)} at batch {batch}")
-        self._bench(acts, batch, op, self.cancel)
+        self.app.log_event(f"benchmarks: {op} × {', '.join(acts)} at batch {', '.join(map(str, batches))}")
+        self._bench(acts, batches, op, self.cancel)
 
     def stop(self) -> None:
         if self.running:
@@ -97,11 +93,11 @@ class BenchView(Vertical):
         self.query_one("#bench-stop", Button).disabled = not self.running
 
     @work(thread=True, group="bench", exit_on_error=False)
-    def _bench(self, acts, batch, op, cancel) -> None:
+    def _bench(self, acts, batches, op, cancel) -> None:
         results, error = [], ""
         try:
             bench = self.app.benchmarks
-            results = bench.run(acts, batches=(batch,), ops=OPS, progress=lambda d, t, r: self.post_message(
+            results = bench.run(acts, batches=tuple(batches), ops=OPS, progress=lambda d, t, r: self.post_message(
                 BenchProgress(d, t, r)), cancel=cancel)
         except Exception as exc:  # noqa: BLE001 (shown in the UI, never as a traceback)
             error = f"{type(exc).__name__}: {exc}"
@@ -125,11 +121,15 @@ class BenchView(Vertical):
 
     def refresh_table(self) -> None:
         rows = self.app.benchmarks.ratio_table(self.results) if self.results else []
+        # Columns for what was measured only: no empty torch columns when torch is not installed.
+        impls = [i for i in IMPLS if any(r[f"{i}_ms"] is not None for r in rows)] or ["fastact"]
+        peers = [p for p in impls if p != "fastact"]
         table = self.query_one(DataTable)
-        table.clear()
+        table.clear(columns=True)
+        table.add_columns("op", "act", "batch", *(f"{i} ms" for i in impls), *(f"{p}/fastact" for p in peers))
         for r in rows:
-            table.add_row(r["op"], r["act"], str(r["batch"]), _ms(r["fastact_ms"]), _ms(r["numpy_ms"]),
-                          _ms(r["torch_ms"]), _ratio(r["numpy_ratio"]), _ratio(r["torch_ratio"]))
+            table.add_row(r["op"], r["act"], str(r["batch"]), *(_ms(r[f"{i}_ms"]) for i in impls),
+                          *(_ratio(r[f"{p}_ratio"]) for p in peers))
         self.rows = rows
         self.replot()
 
@@ -141,8 +141,10 @@ class BenchView(Vertical):
         plt.clear_figure()
         plt.title(f"{op}: median ms (lower is better)")
         rows = [r for r in getattr(self, "rows", []) if r["op"] == op]
-        impls = [i for i in ("fastact", "numpy", "torch") if any(r[f"{i}_ms"] is not None for r in rows)]
+        impls = [i for i in IMPLS if any(r[f"{i}_ms"] is not None for r in rows)]
         if rows and impls:
             data = [[r[f"{i}_ms"] or 0.0 for r in rows] for i in impls]
-            plt.multiple_bar([r["act"] for r in rows], data, labels=impls, color=PALETTE[: len(impls)])
+            several = len({r["batch"] for r in rows}) > 1
+            names = [f"{r['act']} b{r['batch']}" if several else r["act"] for r in rows]
+            plt.multiple_bar(names, data, labels=impls, color=PALETTE[: len(impls)])
         plot.refresh()

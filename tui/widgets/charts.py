@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual_plotext import PlotextPlot
@@ -34,6 +36,16 @@ class SeriesPlot(PlotextPlot):
         self.series.clear()
         self.line_colors.clear()
 
+    def y_range(self) -> tuple[float, float]:
+        """A percentage axis: the data's range padded by a tenth (at least 1 point) and clipped to
+        0-100, so one epoch at 41% is drawn on 40-42, never on plotext's guess of 41-123."""
+        ys = [y for _, values in self.series.values() for y in values if math.isfinite(y)]
+        if not ys:
+            return 0.0, 100.0
+        lo, hi = min(ys), max(ys)
+        pad = max(0.1 * (hi - lo), 1.0)
+        return max(0.0, lo - pad), min(100.0, hi + pad)
+
     def color_of(self, name: str):
         return self.line_colors.setdefault(name, PALETTE[len(self.line_colors) % len(PALETTE)])
 
@@ -48,6 +60,8 @@ class SeriesPlot(PlotextPlot):
         plt.xlabel(self.xlabel)
         if self.ylabel:
             plt.ylabel(self.ylabel)
+        if self.percent:
+            plt.ylim(*self.y_range())
         xs_all = sorted({x for xs, _ in self.series.values() for x in xs})
         for name, (xs, ys) in self.series.items():
             if xs:

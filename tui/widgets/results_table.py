@@ -56,6 +56,13 @@ class ResultsTable(DataTable):
             row["test"] = test_acc
         self.redraw()
 
+    def mark_not_run(self) -> None:
+        """After Stop (or an error): the rows still waiting become ``not run``."""
+        for row in self.rows_by_label.values():
+            if row["status"] == "queued":
+                row["status"] = "not run"
+        self.redraw()
+
     def _cells(self, r: dict) -> list:
         return [r["run"], f"{r['epoch']}/{r['epochs']}" if r["epochs"] else str(r["epoch"]),
                 fmt_pct(r["train"]), fmt_pct(r["val"]), fmt_pct(r["best"]), fmt_pct(r["test"]),

@@ -12,13 +12,18 @@ from textual.widgets import Button, Input, Label, Select, SelectionList, Static
 from fastact import activations
 from fastact.nn import OPTIMIZERS, PRELU_MODES
 from fastact_tui import form
+from fastact_tui.widgets.fields import INTEGER, INTEGERS, NUMBER, ActChecklist, FieldInput
 
 DEFAULTS = form.defaults()
 LABELS = {"hidden": "Hidden sizes", "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate",
           "optimizer": "Optimizer", "seed": "Seed", "seeds": "Seeds per act", "threads": "Threads",
-          "dataset": "Dataset", "data_dir": "Data dir", "prelu": "PReLU mode"}
+          "dataset": "Dataset", "data_dir": "Data dir", "data_file": "Data file", "prelu": "PReLU mode"}
 SELECTS = {"optimizer": OPTIMIZERS, "prelu": PRELU_MODES}
-PLACEHOLDERS = {"threads": "all cores", "data_dir": "auto lookup", "hidden": "e.g. 512 or 256 128"}
+PLACEHOLDERS = {"threads": "all cores", "data_dir": "auto lookup", "hidden": "e.g. 512 or 256 128",
+                "data_file": "your .npz file"}
+#: the characters each text field can hold (None: any); other keys are shortcuts (`FieldInput`)
+ACCEPTS = {"hidden": INTEGERS, "epochs": INTEGER, "batch_size": INTEGER, "lr": NUMBER, "seed": INTEGER,
+           "seeds": INTEGER, "threads": INTEGER, "dataset": None, "data_dir": None, "data_file": None}
 
 
 class SettingsPanel(VerticalScroll):
@@ -42,14 +47,14 @@ class SettingsPanel(VerticalScroll):
                 yield Select([(v, v) for v in SELECTS[key]], value=self.values[key], allow_blank=False,
                              id=f"f-{key}", compact=True)
             else:
-                yield Input(self.values[key], id=f"f-{key}", placeholder=PLACEHOLDERS.get(key, ""),
-                            compact=True)
+                yield FieldInput(self.values[key], accepts=ACCEPTS[key], id=f"f-{key}",
+                                 placeholder=PLACEHOLDERS.get(key, ""), compact=True)
         yield Static("", id=f"e-{key}", classes="error")
 
     def compose(self) -> ComposeResult:
         yield Label("Activations", classes="section")
-        yield SelectionList[str](*[(f"{a.name}", a.name, a.name in self.acts)
-                                   for a in activations.ACTIVATIONS.values()], id="f-acts")
+        yield ActChecklist(*[(a.name, a.name, a.name in self.acts) for a in activations.ACTIVATIONS.values()],
+                           id="f-acts")
         yield Static("", id="e-acts", classes="error")
         for act in activations.ACTIVATIONS.values():
             if not act.params:
@@ -58,8 +63,9 @@ class SettingsPanel(VerticalScroll):
                 for p in act.params:
                     with Horizontal(classes="param"):
                         yield Label(f"{act.name}.{p.name}", classes="plabel")
-                        yield Input(self.params.get((act.name, p.name), ""), placeholder=f"{p.default:g}",
-                                    id=form.param_id(act.name, p.name), compact=True, tooltip=p.help or p.rule)
+                        yield FieldInput(self.params.get((act.name, p.name), ""), accepts=NUMBER,
+                                         placeholder=f"{p.default:g}", id=form.param_id(act.name, p.name),
+                                         compact=True, tooltip=p.help or p.rule)
                     yield Static("", id=f"e-{form.param_id(act.name, p.name)}", classes="error")
         for key in DEFAULTS:
             yield from self._field(key)

@@ -17,8 +17,9 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static
 from fastact.errors import SettingsError
 from fastact.experiments.sweep import build_configs, parse_values, targets
 from fastact_tui import form
-from fastact_tui.messages import BatchProgress, JobDone, RunFinished, RunsChanged
+from fastact_tui.messages import BatchProgress, JobDone, LogLine, RunFinished, RunsChanged
 from fastact_tui.widgets.charts import SeriesPlot
+from fastact_tui.widgets.fields import VALUES, FieldInput
 from fastact_tui.worker import fmt_pct, run_training
 
 TARGETS = targets()
@@ -35,8 +36,9 @@ class SweepView(Vertical):
         with Horizontal(id="sweep-controls"):
             yield Select([(name, name) for name in TARGETS], value=FIRST, allow_blank=False,
                          id="sweep-kind", compact=True)
-            yield Input(TARGETS[FIRST].example, id="sweep-values", compact=True,
-                        tooltip="values or start:stop:step ranges, separated by commas or spaces")
+            yield FieldInput(TARGETS[FIRST].example, accepts=VALUES, id="sweep-values", compact=True,
+                             tooltip="values or start:stop:step ranges, separated by spaces or commas "
+                                     "(as fastact sweep --values)")
             yield Button("Run sweep", id="sweep-run", variant="success", compact=True)
             yield Button("Stop", id="sweep-stop", variant="error", compact=True, disabled=True)
         yield Static("", id="sweep-error", classes="error")
@@ -114,6 +116,12 @@ class SweepView(Vertical):
     @work(thread=True, group="sweep", exit_on_error=False)
     def _sweep(self, trainer, configs, cancel) -> None:
         run_training(trainer, configs, self, self.label_of, cancel)
+
+    def on_log_line(self, msg: LogLine) -> None:
+        # Logged here, not bubbled to the app: a bubbled line would land after this view's own
+        # lines for the same moment (the dataset line after "started").
+        msg.stop()
+        self.app.log_event(msg.text, msg.level)
 
     def on_batch_progress(self, msg: BatchProgress) -> None:
         self.query_one("#sweep-note", Label).update(

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, ProgressBar
 
 from fastact_tui import form
-from fastact_tui.messages import BatchProgress, EpochDone, JobDone, RunFinished, RunsChanged, RunStarted
+from fastact_tui.messages import BatchProgress, EpochDone, JobDone, LogLine, RunFinished, RunsChanged, RunStarted
 from fastact_tui.widgets.charts import ChartsPanel
 from fastact_tui.widgets.results_table import ResultsTable
 from fastact_tui.widgets.settings import SettingsPanel
@@ -48,9 +48,15 @@ class TrainView(Horizontal):
         self._sync_buttons()
         return self.parsed
 
+    @property
+    def ready(self) -> bool:
+        """Run would start a job now (the app greys out ``r`` otherwise)."""
+        return not self.running and self.parsed.ok
+
     def _sync_buttons(self) -> None:
-        self.query_one("#run", Button).disabled = self.running or not self.parsed.ok
+        self.query_one("#run", Button).disabled = not self.ready
         self.query_one("#stop", Button).disabled = not self.running
+        self.app.refresh_bindings()
 
     @on(SettingsPanel.Changed)
     def _settings_changed(self) -> None:
@@ -91,12 +97,19 @@ class TrainView(Horizontal):
     def _train(self, trainer, configs, cancel) -> None:
         run_training(trainer, configs, self, self.label_of, cancel)
 
+    def on_log_line(self, msg: LogLine) -> None:
+        # Logged here, not bubbled to the app: a bubbled line would land after this view's own
+        # lines for the same moment (the dataset line after "started").
+        msg.stop()
+        self.app.log_event(msg.text, msg.level)
+
     def on_run_started(self, msg: RunStarted) -> None:
         info = msg.info
         self.app.set_state(dataset=info.get("dataset_name"), threads=info.get("threads"))
-        self.app.log_event(f"{msg.label}: started {info.get('run_id', '')} on {info.get('dataset', '?')} "
-                           f"({info.get('n_train', '?')} train / {info.get('n_val', '?')} val), "
-                           f"{info.get('threads', '?')} threads")
+        # The dataset itself is logged once per load (fastact_tui.worker.load_dataset), not per run.
+        self.app.log_event(f"{msg.label}: started {info.get('run_id', '')} "
+                           f"({info.get('n_train', '?')} train / {info.get('n_val', '?')} val, "
+                           f"{info.get('threads', '?')} threads)")
         self.query_one(ResultsTable).set_status(msg.label, "running")
 
     def on_batch_progress(self, msg: BatchProgress) -> None:
@@ -127,6 +140,9 @@ class TrainView(Horizontal):
         self.app.set_state(state=state)
         if msg.error:
             self.app.log_event(msg.error, "error", notify=True)
+        if state != "done":  # stopped or failed: the runs that never started say so, the bar empties
+            self.query_one(ResultsTable).mark_not_run()
+            self.query_one(ProgressBar).update(total=1, progress=0)
         self.query_one("#progress-label", Label).update(state)
         self.validate_form()
         self.app.post_message(RunsChanged())
