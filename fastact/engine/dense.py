@@ -39,7 +39,12 @@ Two kinds of compiled code:
   the formula into the loop and LLVM vectorises it (a call left in the element loop, as
   first-class scalar functions or a runtime ``code`` switch gave, measured 5-15x slower for ELU,
   SiLU, Softplus). An epilogue is `fastact.engine.jit.compiled` with a fixed signature and
-  reaches the driver as an argument: one indirect call per tile.
+  reaches the driver as an argument (its address): one indirect call per tile.
+
+The optimizer rule reaches the backward driver the same way (`fastact.engine.optim.rule`). A
+further epilogue option (dropout, say) is one more bound flag of `epilogue_bindings` and/or
+runtime argument in the two templates and `epilogue_signatures`, which the drivers pass through;
+the drivers compile once more per dtype, the epilogues once per activation as now.
 
 Every kernel is cached on disk under a name carrying a digest of every source it inlines
 (``epilogue_forward_relu_<digest>``, ``forward_<digest>``), so editing a formula or
