@@ -33,7 +33,10 @@ AGREEMENT_TOL = 1e-3
 TARGET_S = 0.3
 MIN_ROUNDS, MAX_ROUNDS = 5, 50
 
-RECORDS: dict[str, list] = {"kernels": [], "epoch": [], "memory": []}
+RECORDS: dict[str, list] = {"kernels": [], "epoch": [], "memory": [], "trainer": [], "contention": [],
+                            "firstrun": []}
+#: the 1-minute load average when the session started and ended (a loaded machine gives noisy ratios)
+LOAD: dict[str, float] = {}
 
 
 def pytest_addoption(parser):
@@ -51,6 +54,8 @@ def _enabled(config) -> bool:
 def pytest_configure(config):
     if _enabled(config) and not config.pluginmanager.hasplugin("benchmark"):
         raise pytest.UsageError("--benchmark needs the pytest-benchmark plugin: pip install pytest-benchmark")
+    if _enabled(config) and hasattr(os, "getloadavg"):
+        LOAD["start"] = os.getloadavg()[0]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -179,7 +184,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not _enabled(config) or not any(RECORDS.values()):
         return
     threads = config.getoption("fastact_threads")
-    data = report.build(RECORDS, benchmarks.environment(), benchmarks.fma_peak(threads, measure=True))
+    if hasattr(os, "getloadavg"):
+        LOAD["end"] = os.getloadavg()[0]
+    data = report.build(RECORDS, {**benchmarks.environment(), "load_average": dict(LOAD)},
+                        benchmarks.fma_peak(threads, measure=True))
     path = _report_path(config)
     report.write_json(data, path)
     path.with_suffix(".md").write_text(report.to_markdown(data))

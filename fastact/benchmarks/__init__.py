@@ -31,12 +31,13 @@ activations), `noise` (RReLU's counter stream), `reference` (inputs, fastact's w
 case), `peer_cases` (NumPy and torch cases), `cases` (`make_case`, `agreement`), `timing`
 (`pinned_threads`, `time_rounds`, `run`), `report` (FLOPs, ratio table), `machine` (FMA
 peak, environment), `epoch` (one epoch end to end), `memory`
-(peak memory of a short run).
+(peak memory of a short run), `contention` (a competing busy process), `firstrun` (kernels of a
+fresh install, cold and warm).
 """
 
 from fastact.benchmarks.cases import agreement, make_case
 from fastact.benchmarks.config import IMPLS, N_CLASSES, OPS, SGD_LR
-from fastact.benchmarks.epoch import epoch_data, epoch_runner, trainer_epochs
+from fastact.benchmarks.epoch import epoch_data, epoch_runner, timed, trainer_epochs
 from fastact.benchmarks.machine import environment, fma_peak, measure_blas_peak
 from fastact.benchmarks.memory import peak_memory
 from fastact.benchmarks.noise import counter_uniform, rrelu_slopes
@@ -53,6 +54,6 @@ __all__ = [
     "pinned_threads", "time_rounds", "summarize", "run",
     "step_flops", "op_flops", "ratio_table", "render_table",
     "fma_peak", "measure_blas_peak", "environment",
-    "epoch_data", "epoch_runner", "trainer_epochs",
+    "epoch_data", "epoch_runner", "timed", "trainer_epochs",
     "peak_memory",
 ]

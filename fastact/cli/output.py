@@ -60,6 +60,10 @@ class ConsoleCallbacks(ConsoleProgress):
         super().__init__(console, bar=not quiet, label=label)
         self.quiet = quiet
 
+    def on_kernels_ready(self, report):
+        if not self.quiet and report.compiled:
+            self.console.print(report.summary())
+
     def on_run_start(self, config, info):
         if not self.quiet:
             super().on_run_start(config, info)

@@ -23,7 +23,7 @@ from fastact.experiments import charts, tables
 from fastact.experiments.executors import SerialExecutor, choose_executor, train_in_worker, worker_threads
 from fastact.experiments.sweep import Target, build_configs, parse_values, targets
 from fastact.nn.memory import MemoryBudgetError
-from fastact.training import train
+from fastact.training import prepare_kernels_for, train
 from fastact.training.memory import check_runs
 
 
@@ -57,6 +57,8 @@ def run_cli(args, console=None) -> int:
     serial = isinstance(executor, SerialExecutor)
     say(console, f"sweep {target.name} over {', '.join(f'{v:g}' for v in values)}: {len(configs)} runs, "
                   f"{'serial' if serial else f'{executor.workers} processes'}")
+    # Every point's kernels first (in parallel when missing), so workers only load them.
+    prepare_kernels_for(configs, ConsoleCallbacks(console, args.quiet))
     results = []
     try:
         label = tables.labeller(c.to_dict() for c in configs)

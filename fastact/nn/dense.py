@@ -14,12 +14,14 @@ import numpy as np
 
 from fastact import activations
 from fastact.engine import dense
+from fastact.engine import optim as engine_optim
+from fastact.engine.jit import address
 from fastact.engine.rng import keep_mask, stream_key
 from fastact.engine.threads import max_threads, pin_kernel_blas
 from fastact.errors import SettingsError
 from fastact.nn.init import for_activation, initialize
 from fastact.nn.memory import check_memory, estimate_memory
-from fastact.nn.optim import Parameter
+from fastact.nn.optim import Parameter, Update, as_matrix
 
 #: the dtypes the kernels compute in, by the names users type
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -86,13 +88,16 @@ class Dense:
                      "shape", (n_in, n_out), "use a smaller layer")
         self.dropout = check_dropout(dropout)
         self.act = activations.get(act)
+        self.act_params = self.act.resolve(**act_params)
+        self.dtype = resolve_dtype(dtype)
         pin_kernel_blas()  # one BLAS thread per kernel tile, whatever the entry point (see engine.threads)
-        self._forward, self._backward = dense.kernels_for(self.act, self.dropout > 0)
+        # One pair of parallel drivers for every layer; this activation's epilogues in this dtype.
+        self._forward, self._backward = dense.drivers()
+        epi_f, epi_b = dense.epilogues(self.act, self.dtype, self.dropout > 0)
+        self._epi_forward_at, self._epi_backward_at = address(epi_f), address(epi_b)
         # GEMM tiles per product: fixed per process (not per call's thread
         # count), so results are bitwise the same for any set_num_threads.
         self._parts = max_threads()
-        self.act_params = self.act.resolve(**act_params)
-        self.dtype = resolve_dtype(dtype)
         self.n_in, self.n_out, self.index, self.seed = int(n_in), int(n_out), int(index), int(seed)
         self.prelu = prelu
         rng = rng if rng is not None else np.random.default_rng(seed)
@@ -102,7 +107,7 @@ class Dense:
         # The kernels' constants `c`, in the layer's dtype so float32 arithmetic stays float32; the
         # dropout rate follows the activation's constants (engine.dense.DROP_INDEX).
         consts = self.act.constants(self.act_params) + ((self.dropout,) if self.dropout > 0 else ())
-        self._c = tuple(self.dtype(v) for v in consts)
+        self._c = np.array(consts, self.dtype)
         # `alpha`: the learnable parameter (PReLU's slope), per unit or shared; the kernels
         # read it per unit from `_alpha_units`, which a shared alpha is broadcast into.
         self.alpha = None
@@ -113,7 +118,13 @@ class Dense:
         self.dw = np.zeros_like(self.w)
         self.db = np.zeros_like(self.b)
         self.dalpha = None if self.alpha is None else np.zeros_like(self.alpha)
-        self._dalpha_units = np.zeros(self.n_out, self.dtype)
+        # What the kernels get for an absent alpha: empty arrays (nothing reduced or updated).
+        empty1, empty2 = np.zeros(0, self.dtype), np.zeros((1, 0), self.dtype)
+        self._dalpha_out = empty1 if self.dalpha is None else self.dalpha
+        self._alpha_2d = empty2 if self.alpha is None else as_matrix(self.alpha)
+        self._empty = (empty1, empty2)
+        self._no_update = None  # (rule, hyperparameters, state) of a gradient-only backward, built on first use
+        self._fused_args = None  # (ids of the last updates, their kernel arguments, the updates)
         self._capacity = 0
         self._x = None
 
@@ -167,12 +178,17 @@ class Dense:
         self._key = np.uint64(stream_key(self.seed, step, self.index))
         self._training = bool(training)
         self._forward(x, self.w, self.b, self._alpha_units, self._c, self._key, self._training,
-                      z, y, self._parts)
+                      z, y, self._parts, self._epi_forward_at)
         self._x = x
         return y
 
-    def backward(self, dy: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
-        """Fill ``dw``, ``db`` (and ``dalpha``) from ``dy``; return ``dx`` if asked."""
+    def backward(self, dy: np.ndarray, need_dx: bool = True, update: list[Update] | None = None) -> np.ndarray | None:
+        """Fill ``dw``, ``db`` (and ``dalpha``) from ``dy``; return ``dx`` if asked.
+
+        ``update``: one `fastact.nn.optim.Update` per entry of `parameters` (from
+        `fastact.nn.optim.Optimizer.updates`) to apply the optimizer step inside the kernel,
+        tile by tile; the gradients are filled all the same.
+        """
         if self._x is None:
             raise RuntimeError("backward() called before forward()")
         x = self._x
@@ -183,15 +199,46 @@ class Dense:
             raise ValueError(f"expected {np.dtype(self.dtype).name} dy. Received: dtype={dy.dtype}")
         dy = np.ascontiguousarray(dy)
         dx = self._dx[:batch]
+        if update is None:
+            if self._no_update is None:
+                e1, e2 = self._empty
+                self._no_update = (address(engine_optim.rule("none", self.dtype)), (e1,) * 3, (e2,) * 6)
+            rule, hps, state = self._no_update
+        else:
+            rule, hps, state = self._fused(update)
         self._backward(x, self.w, self.b, dy, self._z[:batch], self._y[:batch], self._alpha_units, self._c,
-                       self._key, self._training, self._dz[:batch], dx, self.dw, self.db, self._dalpha_units,
-                       self._db_parts, self._da_parts, bool(need_dx), self._parts)
-        if self.dalpha is not None:
-            if self.dalpha.size == self.n_out:
-                self.dalpha[:] = self._dalpha_units
-            else:
-                self.dalpha[0] = self._dalpha_units.sum(dtype=np.float64)
+                       self._key, self._training, self._dz[:batch], dx, self.dw, self.db, self._dalpha_out,
+                       self._db_parts, self._da_parts, bool(need_dx), self._parts, self._epi_backward_at,
+                       update is not None, rule, hps, state, self._alpha_2d)
         return dx if need_dx else None
+
+    def _fused(self, update: list[Update]):
+        """(rule, hyperparameter rows, state buffers) for the kernel, from one `Update` per parameter.
+
+        Optimizers hand the same `Update` objects every step: the arguments are built once per set.
+        """
+        key = tuple(map(id, update))
+        if self._fused_args is not None and self._fused_args[0] == key:
+            return self._fused_args[1]
+        args = self._fused_arguments(update)
+        self._fused_args = (key, args, update)  # holding `update` keeps the ids in `key` valid
+        return args
+
+    def _fused_arguments(self, update: list[Update]):
+        n = 2 if self.alpha is None else 3
+        if len(update) != n:
+            raise ValueError(f"expected {n} updates (w, b{', alpha' if n == 3 else ''}). "
+                             f"Received: {len(update)}")
+        rule = update[0].rule
+        if any(u.rule is not rule for u in update) or any(u.hp.dtype != self.dtype for u in update):
+            raise ValueError(f"every update must use one rule in {np.dtype(self.dtype).name}. "
+                             f"Received: {[(getattr(u.rule, '__name__', u.rule), u.hp.dtype.name) for u in update]}")
+        ua = update[2] if n == 3 else self._no_update_alpha(update[1])
+        return address(rule), (update[0].hp, update[1].hp, ua.hp), (update[0].m, update[0].v, update[1].m, update[1].v,
+                                                            ua.m, ua.v)
+
+    def _no_update_alpha(self, like: Update) -> Update:
+        return Update(like.rule, like.hp, self._empty[1], self._empty[1])
 
     def dropout_mask(self, batch: int, step: int) -> np.ndarray:
         """The (batch, n_out) elements a training forward at ``step`` keeps (all, without dropout).

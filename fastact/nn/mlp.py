@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from fastact.formula import FormulaError
 from fastact.nn import modelfile
 from fastact.nn.dense import PRELU_MODES, Dense, check_dropout, resolve_dtype
 from fastact.nn.memory import MAX_LAYERS, check_memory, describe_network, estimate_memory
-from fastact.nn.optim import SGD, Adam, Optimizer, Parameter
+from fastact.nn.optim import Optimizer, Parameter
 from fastact.resources import check_allocation
 
 
@@ -66,6 +65,8 @@ class MLP:
         self.layers.append(Dense(sizes[-2], sizes[-1], "linear", self.dtype, rng, index=n_hidden, seed=self.seed))
         # Built once: the arrays are fixed for the model's life (load() writes into them).
         self._params = [p for layer in self.layers for p in layer.parameters()]
+        ends = np.cumsum([len(layer.parameters()) for layer in self.layers])
+        self._spans = [(int(e) - len(layer.parameters()), int(e)) for e, layer in zip(ends, self.layers)]
         self._cap = 0
         self._checked_batch = 0
 
@@ -119,7 +120,7 @@ class MLP:
         # The loss kernel indexes logits[i, label] unchecked: reject what it cannot index.
         if labels.shape != (n,):
             raise ValueError(f"expected {n} labels. Received: shape={labels.shape}")
-        if not np.issubdtype(labels.dtype, np.integer):
+        if labels.dtype.kind not in "iu":
             raise ValueError(f"labels must be integers. Received: dtype={labels.dtype}")
         if n and (labels.min() < 0 or labels.max() >= self.n_classes):
             bad = labels.min() if labels.min() < 0 else labels.max()
@@ -179,25 +180,30 @@ class MLP:
         softmax_xent(logits, labels, 1.0 / n, self._dlogits[:n], self._row_loss[:n], self._row_ok[:n], want_grad)
         return float(self._row_loss[:n].sum()), int(self._row_ok[:n].sum())
 
-    def backward(self) -> None:
+    def backward(self, updates=None) -> None:
+        """Fill every layer's gradients from the last `loss`; with ``updates`` (one
+        `fastact.nn.optim.Update` per entry of `parameters`) also apply the optimizer step,
+        fused into each layer's backward kernel."""
         n = self.layers[-1].output.shape[0]
         g = self._dlogits[:n]
         for i in range(len(self.layers) - 1, -1, -1):
-            g = self.layers[i].backward(g, need_dx=i > 0)
+            lo, hi = self._spans[i]
+            g = self.layers[i].backward(g, need_dx=i > 0, update=None if updates is None else updates[lo:hi])
 
     def train_step(self, x: np.ndarray, labels: np.ndarray, optimizer: Optimizer) -> tuple[float, int]:
         """Forward, softmax cross-entropy, backward and one optimizer update.
 
-        Returns the batch's summed loss and number of correct predictions.
-        RReLU's slopes are keyed on the optimizer's step count.
+        The update is fused into the backward kernels (`fastact.nn.optim.Optimizer.updates`):
+        each weight-gradient tile is applied while it is in cache, with the numbers the separate
+        ``backward()`` + ``optimizer.step(parameters())`` give. Returns the batch's summed loss
+        and number of correct predictions. RReLU's slopes are keyed on the optimizer's step count.
         """
         x = self._check_input(x, labels)
         logits = self.forward(x, training=True, step=optimizer.steps)
         total, correct = self.loss(logits, labels, want_grad=True)
         if not math.isfinite(total):
             return total, correct
-        self.backward()
-        optimizer.step(self._params)
+        self.backward(optimizer.updates(self._params))
         return total, correct
 
     def evaluate(self, x: np.ndarray, labels: np.ndarray, batch_size: int = 1024) -> tuple[float, float]:
@@ -332,18 +338,17 @@ def _check_batch_size(batch_size) -> None:
         raise SettingsError("batch_size", batch_size, "a positive integer")
 
 
-def warm_up(act: str, dtype="float32", dropout: float = 0.0, **act_params) -> float:
+def warm_up(act: str, dtype="float32", optimizer: str = "adam", dropout: float = 0.0, **act_params) -> float:
     """Compile (or load from the disk cache) every kernel a training run of ``act`` uses
-    (its dropout kernels with ``dropout > 0``).
+    (its dropout epilogues with ``dropout > 0``).
 
-    Returns the seconds it took: the first run of an activation compiles (several
-    seconds), later processes load the cached code (well under a second).
+    That is the two parallel drivers, ``act``'s and the output layer's epilogues, the loss and
+    the rule of ``optimizer`` (``sgd``, ``adam`` or ``adamw``), in ``dtype`` only, compiled in
+    parallel processes when several are missing (`fastact.nn.warmup.prepare_kernels`; use it
+    directly to prepare many activations at once). Returns the seconds it took.
     """
-    start = time.perf_counter()
-    model = MLP([3, 2, 2], act, dtype, dropout=dropout, **act_params)
-    x = np.zeros((2, 3), model.dtype)
-    labels = np.zeros(2, np.int64)
-    for opt in (Adam(lr=1e-3), SGD(lr=1e-3, momentum=0.9)):
-        model.train_step(x, labels, opt)
-    model.evaluate(x, labels)
-    return time.perf_counter() - start
+    from fastact.nn.warmup import prepare_kernels
+
+    activations.get(act).resolve(**act_params)
+    check_dropout(dropout)
+    return prepare_kernels([act], resolve_dtype(dtype), optimizer, dropout=dropout > 0).seconds

@@ -9,8 +9,8 @@ directories: write and read back).
 
 from fastact.training.api import fit
 from fastact.training.config import TrainConfig
-from fastact.training.loop import data_key, load_for, train, train_many
+from fastact.training.loop import data_key, load_for, prepare_kernels_for, train, train_many
 from fastact.training.records import STATUSES, Callbacks, EpochRecord, RunResult
 
 __all__ = ["STATUSES", "Callbacks", "EpochRecord", "RunResult", "TrainConfig", "data_key", "fit", "load_for",
-           "train", "train_many"]
+           "prepare_kernels_for", "train", "train_many"]

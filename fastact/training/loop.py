@@ -33,6 +33,7 @@ from fastact.data import load_dataset, load_npz
 from fastact.engine import threads as _threads
 from fastact.engine.blas import backend_info, backend_name
 from fastact.nn import MLP, optim, warm_up
+from fastact.nn.warmup import prepare_kernels
 from fastact.training import runs
 from fastact.training.config import TrainConfig
 from fastact.training.memory import check_runs
@@ -159,7 +160,7 @@ def _run(config, ds, cb, cancel, writer, result, n_threads, keep_weights) -> Non
     blas = backend_name()
     # Compile (first run of this activation and dtype) or load the cached kernels now, so the
     # first epoch's time is the engine's and the compile time is reported on its own.
-    compile_seconds = warm_up(act.name, config.dtype, config.dropout, **config.act_params)
+    compile_seconds = warm_up(act.name, config.dtype, config.optimizer, config.dropout, **config.act_params)
     # A defined activation's parse/derive/codegen/check, done once per process when it was defined.
     formula_seconds = act.definition.compile_seconds if act.definition is not None else None
     info = {"run_id": result.run_id, "run_dir": result.run_dir, "dataset": ds.description,
@@ -255,11 +256,28 @@ def _epoch(model, opt, config, x, y, x_val, y_val, epoch, n_batches, cb, cancel)
     return EpochRecord(epoch, total_loss / len(x), correct / len(x), val_loss, val_acc, seconds, len(x) / train_s)
 
 
+def prepare_kernels_for(configs, callbacks=None) -> list:
+    """Compile (in parallel processes, `fastact.nn.warmup`) or load the kernels of every config first.
+
+    One `fastact.nn.warmup.Report` per (dtype, optimizer), each also passed to
+    ``callbacks.on_kernels_ready`` when the callbacks have it.
+    """
+    groups: dict[tuple, list[str]] = {}
+    for c in configs:
+        groups.setdefault((c.dtype, c.optimizer, c.dropout > 0), []).append(c.act)
+    reports = [prepare_kernels(acts, dtype, opt, dropout=drop) for (dtype, opt, drop), acts in groups.items()]
+    hook = getattr(callbacks, "on_kernels_ready", None)
+    for r in reports if hook else ():
+        hook(r)
+    return reports
+
+
 def train_many(configs, dataset=None, callbacks: Callbacks | None = None,
                cancel: threading.Event | None = None) -> list[RunResult]:
     """Train ``configs`` one after another; a diverged or failed run does not stop the others.
 
-    Every config is validated, and its memory checked, before the first run starts. Without ``dataset``
+    Every config is validated, its memory checked and every kernel prepared (`prepare_kernels_for`)
+    before the first run starts. Without ``dataset``
     each distinct `data_key` (dataset, data_dir, data_file, val_split, seed, dtype) is loaded once.
     Stops early (returning the results so far) once ``cancel`` is set.
     """
@@ -267,6 +285,7 @@ def train_many(configs, dataset=None, callbacks: Callbacks | None = None,
     for c in configs:
         c.validate()
     check_runs(configs, dataset)  # every run's memory, before the first starts (or any data is downloaded)
+    prepare_kernels_for(configs, callbacks)
     cache, out = {}, []
     for c in configs:
         if cancel is not None and cancel.is_set():

@@ -212,3 +212,23 @@ def test_commands_import_only_their_own_module():
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert p.stdout.splitlines()[-1] == "False False", p.stderr
+
+
+def test_train_prepares_every_runs_kernels_first_and_says_so(capsys, data_dir, tmp_path, monkeypatch):
+    from fastact.nn import warmup
+    from fastact.training import loop
+
+    calls = []
+
+    def fake(acts, dtype, optimizer, dropout=False):
+        calls.append((list(acts), dtype, optimizer, dropout))
+        todo = warmup.jobs(acts, dtype, optimizer, dropout)
+        return warmup.Report(3.25, todo, todo[:4], 2)
+
+    monkeypatch.setattr(loop, "prepare_kernels", fake)
+    code, out, err = run(capsys, "train", "--act", "relu", "sigmoid", "--optimizer", "sgd", *small(data_dir, tmp_path))
+    assert code == 0, err
+    assert calls == [(["relu", "sigmoid"], "float32", "sgd", False)]  # one call for both runs, before the first
+    line = next(x for x in out.splitlines() if x.startswith("kernels ready"))
+    assert line == "kernels ready in 3.2s (4 of 7 compiled, 2 processes)"  # 2 drivers, 3 epilogues, loss, rule
+    assert out.index(line) < out.index("relu seed 0")

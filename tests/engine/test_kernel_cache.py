@@ -84,5 +84,7 @@ def test_digest_covers_the_activation_source_and_the_engine_files():
     assert d != dense.source_digest(activations.get("sigmoid"))  # the name is part of it
     changed = type(relu)(**{**relu.__dict__, "source": relu.source + "\n# edited\n"})
     assert dense.source_digest(changed) != d
-    fwd, _ = dense.kernels_for(relu)
-    assert fwd.py_func.__name__ == f"forward_relu_{d}"
+    fwd, bwd = dense.epilogues(relu)
+    assert (fwd.__name__, bwd.__name__) == (f"epilogue_forward_relu_{d}", f"epilogue_backward_relu_{d}")
+    drivers = [k.py_func.__name__ for k in dense.drivers()]
+    assert drivers == [f"forward_{dense.engine_digest()[:12]}", f"backward_{dense.engine_digest()[:12]}"]

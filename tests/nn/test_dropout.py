@@ -148,9 +148,12 @@ def test_dropout_layers_use_their_own_kernels():
     from fastact.engine import dense
 
     act = fastact.activations.get("relu")
-    plain, dropped = dense.kernels_for(act), dense.kernels_for(act, dropout=True)
-    assert plain is dense.kernels_for(act, False) and plain[0] is not dropped[0]
-    assert "dropout" in dropped[0].py_func.__name__ and "dropout" not in plain[0].py_func.__name__
+    plain, dropped = dense.epilogues(act), dense.epilogues(act, dropout=True)
+    assert plain is dense.epilogues(act, "float32", False) and plain[0] is not dropped[0]
+    digest = dense.source_digest(act)
+    assert [k.__name__ for k in dropped] == [f"epilogue_forward_relu_dropout_{digest}",
+                                             f"epilogue_backward_relu_dropout_{digest}"]
+    assert [k.__name__ for k in plain] == [f"epilogue_forward_relu_{digest}", f"epilogue_backward_relu_{digest}"]
 
 
 def train(threads, p=0.5, act="rrelu", mode="unit"):

@@ -123,3 +123,29 @@ def test_numpy_scalar_hyperparameters_are_accepted(lr):
     # A learning rate from a NumPy sweep (np.linspace, np.logspace) is a positive number.
     opt = SGD(lr=lr)
     assert opt.lr == pytest.approx(float(lr))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_state_never_goes_subnormal(dtype):
+    # A dead unit's momentum decays as mu^t through the subnormal range, where arithmetic takes
+    # the CPU's slow path: state below the smallest normal number is stored as 0 instead.
+    tiny = np.finfo(dtype).tiny
+    p, g = np.zeros(2, dtype), np.array([4 * tiny, 1.0], dtype)
+    sgd = SGD(lr=1e-3, momentum=0.5)
+    param = Parameter("w", p, g)
+    sgd.step([param])
+    g[...] = 0.0
+    (m, _), = sgd._state.values()
+    sgd.step([param])
+    sgd.step([param])
+    np.testing.assert_array_equal(m[0], np.array([tiny, 0.25], dtype))  # 4 tiny -> 2 tiny -> tiny
+    sgd.step([param])
+    np.testing.assert_array_equal(m[0], np.array([0.0, 0.125], dtype))  # tiny / 2 would be subnormal
+    # Adam's second moment (1 - beta2) g^2 of a tiny gradient is subnormal from the first step.
+    adam = Adam(lr=1e-3)
+    q, gq = np.zeros(2, dtype), np.array([np.sqrt(tiny) / 4, 1.0], dtype)
+    adam.step([Parameter("w", q, gq)])
+    (am, av), = adam._state.values()
+    assert av[0, 0] == 0.0 and av[0, 1] > 0 and am[0, 0] != 0
+    for a in (am, av):
+        assert not ((a != 0) & (np.abs(a) < tiny)).any()
