@@ -44,7 +44,18 @@ class Task:
 
 
 class ExecutorError(ValueError):
-    """An executor cannot start: its optional packages are missing, or its cluster does not answer."""
+    """An executor cannot start: its optional packages are missing, or its cluster does not answer.
+
+    ``field`` is the setting to change (``"executor"``, ``"scheduler"``), for an interface to point
+    at (the TUI marks that control); the message is a finished sentence, not a rule.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.field))
 
 
 class StudyExecutor(Protocol):

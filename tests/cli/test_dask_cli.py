@@ -68,6 +68,8 @@ def test_a_study_on_the_cluster_end_to_end_and_again(capsys, tmp_path, data, das
      "scheduler='tcp://127.0.0.1:1'"),
     (["--workers", "0"], "argument --workers: invalid positive integer: '0'"),
     (["--executor", "ray"], "argument --executor: invalid choice: 'ray' (choose from 'serial', 'dask')"),
+    (["--scheduler", "tcp://127.0.0.1"], "--scheduler must be a Dask scheduler's address, tcp://HOST:PORT (missing "
+                                         "port number in address '127.0.0.1'). Received: scheduler='tcp://127.0.0.1'"),
 ])
 def test_executor_options_are_one_line_and_exit_2(capsys, tmp_path, data, argv, message):
     code, out, err = run_cli(capsys, "study", write(tmp_path, TINY), "--data-dir", data, "--out", str(tmp_path / "o"),
@@ -77,10 +79,11 @@ def test_executor_options_are_one_line_and_exit_2(capsys, tmp_path, data, argv, 
 
 BLOCK = '''
 import importlib.abc, sys
+HIDDEN = tuple(sys.argv.pop(1).split(","))
 class NoDask(importlib.abc.MetaPathFinder):
-    """Dask is not installed, as far as this process can tell."""
+    """These packages are not installed, as far as this process can tell."""
     def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in ("dask", "distributed"):
+        if name.split(".")[0] in HIDDEN:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 sys.meta_path.insert(0, NoDask())
 from fastact.cli import main
@@ -88,15 +91,16 @@ sys.exit(main(sys.argv[1:]))
 '''
 
 
-@pytest.mark.parametrize("command", ["study", "sweep"])
-def test_without_the_extra_dask_is_one_line_naming_it(tmp_path, data, command):
+@pytest.mark.parametrize("command,hidden", [("study", "dask,distributed"), ("sweep", "dask,distributed"),
+                                            ("study", "distributed")])  # dask alone installed: still the extra
+def test_without_the_extra_dask_is_one_line_naming_it(tmp_path, data, command, hidden):
     args = ([write(tmp_path, TINY)] if command == "study" else ["depth", "--values", "1"]) + \
         ["--executor", "dask", "--data-dir", data, "--out", str(tmp_path / "o")]
-    p = subprocess.run([sys.executable, "-c", BLOCK, command, *args], capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
+    p = subprocess.run([sys.executable, "-c", BLOCK, hidden, command, *args], capture_output=True, text=True,
+                       timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path)
     assert p.returncode == 2, p.stderr
     assert p.stderr == (f"fastact {command}: error: the dask executor needs the optional Dask packages: pip install "
-                        f"\"fastact[dask]\" (import failed: No module named 'dask')\n")
+                        f"\"fastact[dask]\" (import failed: No module named '{hidden.split(',')[0]}')\n")
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").rglob("summary.json"))
 
 

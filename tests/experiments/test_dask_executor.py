@@ -3,7 +3,8 @@ processes on 127.0.0.1 (the `dask_cluster` fixture) and through a LocalCluster, 
 study run serially in this process: identical metrics and weights, every epoch's record at the
 client, every point exactly once when a worker is killed mid-point, failed with the reason when
 its workers keep dying, resumed after the client stopped, the data shipped when the workers cannot
-load it themselves, and one line (not a hang) when no scheduler answers."""
+load it themselves, one line (not a hang) when no scheduler answers, and an address that is not
+one refused before anything connects, naming it."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ import pytest
 
 from fastact.data import load_dataset
 from fastact.engine import threads
-from fastact.experiments.distributed.executor import DaskExecutor
+from fastact.errors import SettingsError
+from fastact.experiments.distributed.executor import DaskExecutor, check_address
 from fastact.experiments.runner import StudyEvents, run_study
 from fastact.experiments.spec import parse_spec
 from fastact.experiments.tasks import ExecutorError, SerialExecutor
@@ -223,6 +225,29 @@ def test_a_scheduler_that_does_not_answer_is_one_line_within_the_timeout(kind):
     why = "OSError" if kind == "refused" else "TimeoutError"
     assert str(err.value) == (f"no Dask scheduler answered at tcp://127.0.0.1:{port} within 1s ({why}); start one "
                               f"(dask scheduler) or give no scheduler address for a LocalCluster on this machine")
+    assert err.value.field == "scheduler"  # the setting an interface points at
+
+
+@pytest.mark.parametrize("address,why", [
+    ("tcp://127.0.0.1", "missing port number in address '127.0.0.1'"),
+    ("http://host:8786", "unknown address scheme 'http' (known schemes: ['inproc', 'tcp', 'tls', 'ucx', 'ws', "
+                         "'wss'])"),
+    ("tcp://host:port", "invalid literal for int() with base 10: 'port'"),
+    ("tcp://host:0", "port 0 is outside 1-65535"),
+    ("tcp://:8786", "no host"),
+])
+def test_an_address_that_is_not_one_is_a_settings_error_naming_it(address, why):
+    with pytest.raises(SettingsError) as err:
+        DaskExecutor(scheduler=address)  # refused before connecting: no timeout to wait for
+    assert (err.value.field, err.value.value) == ("scheduler", address)
+    assert str(err.value) == f"scheduler must be a Dask scheduler's address, tcp://HOST:PORT ({why}). " \
+                             f"Received: scheduler={address!r}"
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "127.0.0.1:8786", "tls://host.example:1", "ws://h:65535",
+                                     "tcp://[::1]:8786"])
+def test_an_address_is_returned_as_given(address):
+    assert check_address(address) == address
 
 
 def test_a_worker_address_is_not_a_scheduler(dask_cluster):

@@ -21,7 +21,7 @@ def make(**options):
         import distributed  # noqa: F401
     except ImportError as exc:
         raise ExecutorError(f"the dask executor needs the optional Dask packages: {EXTRA} "
-                            f"(import failed: {exc})") from None
+                            f"(import failed: {exc})", field="executor") from None
     from fastact.experiments.distributed.executor import DaskExecutor
 
     return DaskExecutor(**options)

@@ -20,10 +20,13 @@ whose count differs from this process's is named before the points start.
    nanny restarted, loads them in its first point, as any process does);
 2. if any worker cannot load the data itself, scatters the files once to every worker
    (``broadcast=True``) and says so; otherwise says the workers load it themselves;
-3. submits every point (``retries`` for an exception; in submission order, which is the
-   runner's seed by seed), subscribes to the study's event topic and, while points train,
-   forwards their events to the callbacks in the calling thread (`worker.Relay`);
-4. yields ``(task, RunResult | exception)`` as futures complete (`distributed.as_completed`),
+3. keeps one point per worker thread in flight, in the order given (the runner's: seed by
+   seed), handing out the next as one ends (``retries`` for an exception). The rest wait here,
+   not on the workers: the scheduler charges a worker's death to every task the worker holds,
+   so a queue on the workers would count one dying worker against innocent points;
+4. subscribes to the study's event topic and, while points train, forwards their events to the
+   callbacks in the calling thread (`worker.Relay`);
+5. yields ``(task, RunResult | exception)`` as futures complete (`distributed.as_completed`),
    each result after its point's last event; events of a point already yielded are dropped.
 
 Faults: a worker that dies mid-point has the point rescheduled by the scheduler on another
@@ -50,9 +53,11 @@ from pathlib import Path
 import dask
 from dask.utils import parse_timedelta
 from distributed import Client, Event, KilledWorker, LocalCluster, as_completed
-from distributed.comm import connect
+from distributed.comm import connect, registry
+from distributed.comm.addressing import get_address_host_port, parse_address
 
 from fastact.engine import threads as _threads
+from fastact.errors import SettingsError
 from fastact.experiments.distributed import shipping, worker
 from fastact.experiments.tasks import ExecutorError, Task, worker_dataset
 from fastact.resources import format_bytes
@@ -73,8 +78,31 @@ async def _identity(address: str, seconds: float) -> dict:
         comm.abort()
 
 
+def check_address(address: str) -> str:
+    """``address`` if it reads as a scheduler's (``SCHEME://HOST:PORT`` of a network scheme Dask
+    knows, or ``HOST:PORT`` for tcp); a `SettingsError` on ``scheduler`` saying why not."""
+    try:
+        scheme, _ = parse_address(address, strict=False)
+        registry.get_backend(scheme)
+        host, port = get_address_host_port(address, strict=False)
+        if not host:
+            raise ValueError("no host")
+        if not 0 < port < 65536:
+            raise ValueError(f"port {port} is outside 1-65535")
+    except (ValueError, TypeError) as exc:
+        why = (str(exc).splitlines() or [type(exc).__name__])[0].replace("{", "{{").replace("}", "}}")
+        raise SettingsError("scheduler", address, f"a Dask scheduler's address, tcp://HOST:PORT ({why})") from None
+    return address
+
+
 def _allowed_failures(dask_scheduler=None) -> int:  # run on the scheduler (`Client.run_on_scheduler`)
     return int(dask_scheduler.allowed_failures)
+
+
+def connect_timeout(timeout: float | None = None) -> float:
+    """Seconds to wait for a scheduler: ``timeout``, else Dask's ``distributed.comm.timeouts.connect``."""
+    return parse_timedelta(timeout if timeout is not None else dask.config.get("distributed.comm.timeouts.connect"),
+                           "s")
 
 
 class DaskExecutor:
@@ -96,7 +124,9 @@ class DaskExecutor:
         client: an existing `distributed.Client` to use (not closed by `close`).
 
     Raises:
-        ExecutorError: no scheduler answered at the address within the timeout.
+        SettingsError: ``scheduler`` is not an address (`check_address`).
+        ExecutorError: no scheduler answered at the address within the timeout, or the server
+            there is not a scheduler (``field="scheduler"``).
     """
 
     name = "dask"
@@ -117,17 +147,16 @@ class DaskExecutor:
             if workers is not None:
                 raise ValueError(f"workers sizes a LocalCluster; a scheduler's workers are its own. "
                                  f"Received: workers={workers}, scheduler={address!r}")
-            self.client, self.where = self._connect(address, timeout), f"the scheduler at {address}"
+            self.client, self.where = self._connect(check_address(address), timeout), f"the scheduler at {address}"
         else:
             self.client = self._local(workers or _threads.max_threads())
             n = len(self.cluster.workers)
             self.where = (f"a LocalCluster of {n} worker process{'es' if n > 1 else ''} on this machine, "
                           f"{self.threads} kernel thread{'s' if self.threads > 1 else ''} each")
 
-    @staticmethod
-    def _connect(address: str, timeout: float | None) -> Client:
-        seconds = parse_timedelta(timeout if timeout is not None else
-                                  dask.config.get("distributed.comm.timeouts.connect"), "s")
+    def _connect(self, address: str, timeout: float | None) -> Client:
+        seconds = connect_timeout(timeout)
+        self.log(f"dask: connecting to the scheduler at {address} (waiting up to {seconds:g}s)")
         # Asked once under a deadline first: a Client connecting to a port that accepts but never
         # answers (not a Dask scheduler, a stuck one) waits past its own timeout.
         try:
@@ -137,15 +166,17 @@ class DaskExecutor:
                 type(exc).__name__
             raise ExecutorError(f"no Dask scheduler answered at {address} within {seconds:g}s ({why}); start "
                                 f"one (dask scheduler) or give no scheduler address for a LocalCluster on "
-                                f"this machine") from None
+                                f"this machine", field="scheduler") from None
         kind = who.get("type") if isinstance(who, dict) else type(who).__name__
         if kind != "Scheduler":
-            raise ExecutorError(f"{address} is a Dask {kind}, not a scheduler: give the scheduler's address")
+            raise ExecutorError(f"{address} is a Dask {kind}, not a scheduler: give the scheduler's address",
+                                field="scheduler")
         return Client(address, timeout=seconds, set_as_default=False)
 
     def _local(self, n: int) -> Client:
         cores = _threads.max_threads()
         self.threads = max(1, cores // n)
+        self.log(f"dask: starting a LocalCluster of {n} worker process{'es' if n > 1 else ''} on this machine")
         # Before spawning (not the nanny's `env`, applied after the child's imports): Numba reads
         # NUMBA_NUM_THREADS once, when the worker first imports it. Dask's own log lines (a worker
         # died, a task given up) stay quiet: `log` says what happened to each point instead.
