@@ -103,3 +103,16 @@ def idx_data(tmp_path_factory):
         return made[key]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def dask_cluster(tmp_path_factory):
+    """A real ``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1
+    (`daskcluster.cluster`), started once for the session and killed at its end. The workers'
+    working directory holds nothing, so a relative data path that resolves here does not there."""
+    from daskcluster import cluster
+
+    root = tmp_path_factory.mktemp("dask")
+    (root / "worker-cwd").mkdir()
+    with cluster(root / "logs", workers=2, cwd=root / "worker-cwd") as c:
+        yield c

@@ -13,6 +13,9 @@ import threading
 import time
 from typing import Callable
 
+from fastact import training
+from fastact.experiments.sweep import run_points
+from fastact.experiments.tasks import closing
 from fastact.training import data_key
 from fastact_tui.messages import BatchProgress, EpochDone, JobDone, LogLine, RunFinished, RunStarted
 
@@ -23,6 +26,7 @@ class Bridge:
     def __init__(self, target, label_of: Callable, min_interval: float = 0.05):
         self.target, self.label_of, self.min_interval = target, label_of, min_interval
         self._last = 0.0
+        self.ended: set[int] = set()  # id() of each result posted as RunFinished
 
     def on_run_start(self, config, info):
         self.target.post_message(RunStarted(self.label_of(config), dict(info)))
@@ -38,6 +42,7 @@ class Bridge:
         self.target.post_message(EpochDone(self.label_of(config), record))
 
     def on_run_end(self, result):
+        self.ended.add(id(result))
         self.target.post_message(RunFinished(self.label_of(result.config), result))
 
 
@@ -89,6 +94,28 @@ def run_training(trainer, configs, target, label_of, cancel: threading.Event, mi
                 break
             ds = load_dataset(trainer, group[0], target)
             results += trainer.train_many(group, dataset=ds, callbacks=bridge, cancel=cancel)
+    except Exception as exc:  # noqa: BLE001 (shown to the user, never re-raised)
+        error = f"{type(exc).__name__}: {exc}"
+    target.post_message(JobDone(list(results), error))
+
+
+def run_on(make_executor: Callable, configs, target, label_of, cancel: threading.Event, min_interval=0.05) -> None:
+    """Blocking: ``configs`` through the executor ``make_executor()`` returns
+    (`fastact.experiments.sweep.run_points`: this process writes each run as it comes back, in
+    the order points finish), with the same messages as `run_training`, each run's epochs as they
+    arrive from wherever it trains; always ends with one `JobDone` message."""
+    results, error = [], ""
+    bridge = make_bridge(training, target, label_of, min_interval)
+    try:
+        for c in configs:
+            c.validate()
+        ex = make_executor()
+        target.post_message(LogLine(ex.describe()))
+        with closing(ex):
+            for _, r in run_points(configs, ex, bridge, cancel, labels=[label_of(c) for c in configs]):
+                results.append(r)
+                if id(r) not in bridge.ended:  # a point that never ran (its workers kept dying): no run end
+                    target.post_message(RunFinished(label_of(r.config), r))
     except Exception as exc:  # noqa: BLE001 (shown to the user, never re-raised)
         error = f"{type(exc).__name__}: {exc}"
     target.post_message(JobDone(list(results), error))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
-
 from fastact import activations, fsio
 from fastact.benchmarks.config import IMPLS, OPS
 from fastact.benchmarks.machine import environment, fma_peak
@@ -16,6 +14,7 @@ from fastact.cli.options import (
     add_list_argument,
     add_resource_arguments,
     apply_defines,
+    bounded,
     check_output_file,
     choice,
     positive_int,
@@ -35,32 +34,14 @@ def add_arguments(parser) -> None:
                       help=f"implementations: {', '.join(IMPLS)} (default: {', '.join(available_impls())})")
     add_list_argument(parser, "--shape", positive_int, "size", default=[784, 512], metavar="N",
                       help="n_in n_out, e.g. 784 512 or 784,512 (default: 784 512)")
-    parser.add_argument("--threads", type=_bounded(int, 1, engine_threads.max_threads(), "an integer"), default=None,
+    parser.add_argument("--threads", type=bounded(int, 1, engine_threads.max_threads(), "an integer"), default=None,
                         help="threads for every impl (all cores)")
-    parser.add_argument("--min-rounds", type=_bounded(int, 1, MAX_ROUNDS, "an integer"), default=5,
+    parser.add_argument("--min-rounds", type=bounded(int, 1, MAX_ROUNDS, "an integer"), default=5,
                         help=f"timed rounds per case, at least (5; at most {MAX_ROUNDS:,})")
-    parser.add_argument("--max-time", type=_bounded(float, 0, MAX_TIME, "seconds"), default=0.5,
+    parser.add_argument("--max-time", type=bounded(float, 0, MAX_TIME, "seconds"), default=0.5,
                         help=f"seconds per case (0.5; at most {MAX_TIME:g})")
     parser.add_argument("--json", metavar="PATH", default=None, help="also write results + environment")
     add_resource_arguments(parser)
-
-
-def _bounded(kind, lo, hi, what):
-    """argparse type: ``kind(text)`` in ``[lo, hi]``; NaN and inf fail."""
-    interval = f"[{lo:g}, {hi:g}]" if kind is float else f"{lo}..{hi:,}"
-
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            value = None
-        if value is None or not lo <= value <= hi:  # NaN compares False
-            raise argparse.ArgumentTypeError(f"must be {what} in {interval}. "
-                                             f"Received: {text!r}")
-        return value
-
-    parse.__name__ = what
-    return parse
 
 
 def run_cli(args) -> int:

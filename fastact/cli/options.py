@@ -1,4 +1,5 @@
-"""The run options ``fastact train`` and ``fastact sweep`` share (``fastact-tui`` too), and the
+"""The run options ``fastact train`` and ``fastact sweep`` share (``fastact-tui`` too), the
+executor options of ``fastact sweep`` and ``fastact study`` (`add_executor_arguments`), and the
 one mapping from library field names to the flags that set them.
 
 Flags come from the library: the `TrainConfig` defaults, the choices in `fastact.nn`, one flag
@@ -20,6 +21,7 @@ import os
 
 from fastact import activations, fsio, resources
 from fastact.errors import SettingsError
+from fastact.experiments.tasks import EXECUTORS, make_executor
 from fastact.formula import SYNTAX, FormulaError, parse_definition
 from fastact.nn import DTYPES, OPTIMIZERS, PRELU_MODES
 from fastact.training import TrainConfig
@@ -150,6 +152,24 @@ def positive_int(word: str) -> int:
     if value < 1:
         raise ValueError(word)
     return value
+
+
+def bounded(kind, lo, hi, what):
+    """argparse type: ``kind(text)`` in ``[lo, hi]``; NaN and inf fail."""
+    interval = f"[{lo:g}, {hi:g}]" if kind is float else f"{lo}..{hi:,}"
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:  # NaN compares False
+            raise argparse.ArgumentTypeError(f"must be {what} in {interval}. "
+                                             f"Received: {text!r}")
+        return value
+
+    parse.__name__ = what
+    return parse
 
 
 def flatten(groups) -> list[str]:
@@ -366,3 +386,44 @@ def configs_from_args(args, acts: list[str] | None = None) -> list[TrainConfig]:
         c.validate()
     check_out(args)
     return configs
+
+
+# ---- where the points run ---------------------------------------------------------------------
+#: the most LocalCluster workers per core: a typo (``--workers 100000``) must not start a process per point
+WORKERS_PER_CORE = 4
+
+
+def add_executor_arguments(p: argparse.ArgumentParser) -> None:
+    """``--executor``, ``--scheduler``, ``--workers``: the same in every command that runs many points."""
+    g = p.add_argument_group("where the points run")
+    g.add_argument("--executor", default="serial", choices=list(EXECUTORS),
+                   help="serial: one point after another in this process, all cores (default); dask: on a Dask "
+                        "cluster, a LocalCluster on this machine unless --scheduler names one (needs the extra: "
+                        'pip install "fastact[dask]")')
+    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="a running Dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS; neither: "
+                        "a LocalCluster); implies --executor dask")
+    g.add_argument("--workers", type=bounded(int, 1, WORKERS_PER_CORE * (os.cpu_count() or 1), "an integer"),
+                   default=None, metavar="N",
+                   help="the LocalCluster's worker processes, each with cores/N kernel threads (default: one per "
+                        "core; --executor dask)")
+
+
+
+def executor_from_args(args, log=None):
+    """The executor the flags name (`fastact.experiments.tasks.make_executor`); close it when done.
+
+    Raises:
+        UsageError: ``--workers`` with the serial executor, or with ``--scheduler``.
+        ExecutorError: Dask is not installed, or no scheduler answers (one line).
+    """
+    name = "dask" if args.scheduler and args.executor == "serial" else args.executor
+    if name == "serial":
+        if args.workers not in (None, 1):
+            raise UsageError(f"--workers {args.workers} starts Dask worker processes: add --executor dask "
+                             f"(points no longer run in a process pool of their own). Received: workers={args.workers}")
+        return make_executor("serial")
+    if args.workers is not None and args.scheduler:
+        raise UsageError(f"--workers sizes a LocalCluster; the cluster at --scheduler has its own workers. "
+                         f"Received: workers={args.workers}, scheduler={args.scheduler!r}")
+    return make_executor(name, scheduler=args.scheduler, workers=args.workers, log=log)

@@ -5,6 +5,7 @@
     fastact study seed --quick               run it (again: resume) into studies/seed-quick/
     fastact study my.toml --out st/ --retry-failed
     fastact study my.toml --define "hswish = z * clip(z + 3, 0, 6) / 6"   (a spec's [define] table is better)
+    fastact study seed --executor dask --scheduler tcp://HOST:8786   the points on a Dask cluster
 
 The spec format is `fastact.experiments.spec`, the directory and resume rules
 `fastact.experiments.runner`. A bad spec field is one line naming it
@@ -18,8 +19,16 @@ import argparse
 import sys
 from collections import defaultdict
 
-from fastact.cli.options import UsageError, add_define_argument, add_resource_arguments, apply_defines, check_out
-from fastact.cli.output import EXIT_FAILED, EXIT_INTERRUPTED, chart_width, header, load_data, make_console
+from fastact.cli.options import (
+    UsageError,
+    add_define_argument,
+    add_executor_arguments,
+    add_resource_arguments,
+    apply_defines,
+    check_out,
+    executor_from_args,
+)
+from fastact.cli.output import EXIT_FAILED, EXIT_INTERRUPTED, chart_width, header, load_data, make_console, say
 from fastact.cli.study_output import StudyConsole, estimate_line, print_results
 from fastact.engine import threads as _threads
 from fastact.experiments import analysis, identity
@@ -28,7 +37,7 @@ from fastact.experiments.estimate import calibrate
 from fastact.experiments.metrics import METRICS
 from fastact.experiments.runner import DONE, RESULTS, StudyError, fmt_seconds, open_study, run_study
 from fastact.experiments.spec import SpecError, load_spec
-from fastact.experiments.tasks import EXECUTORS, make_executor
+from fastact.experiments.tasks import closing
 from fastact.nn.memory import MemoryBudgetError
 from fastact.training import TrainConfig
 from fastact.training.memory import check_runs
@@ -43,7 +52,6 @@ def add_arguments(p) -> None:
     p.add_argument("--list", action="store_true", help="list the built-in studies")
     p.add_argument("--retry-failed", action="store_true", help="run failed points again")
     p.add_argument("--retry-diverged", action="store_true", help="run diverged points again (they are results)")
-    p.add_argument("--executor", default="serial", choices=list(EXECUTORS), help="how points run (default: serial)")
     p.add_argument("--metric", default="test_acc", choices=list(METRICS),
                    help="what the comparisons test (default: test_acc)")
     p.add_argument("--dataset", default=None, help="the data (default: the spec's, else auto)")
@@ -52,6 +60,7 @@ def add_arguments(p) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar: one line per point (for logs)")
     add_resource_arguments(p)
     add_define_argument(p)  # a spec's own [define] table is the reproducible way; this is for a quick look
+    add_executor_arguments(p)
 
 
 def _spec(args):
@@ -121,10 +130,13 @@ def run_cli(args, console=None) -> int:
     header(console, ds, threads, list({p.config.act: p.config for p in points}.values()))
     if args.dry_run:
         return dry_run(console, spec, out, ds, machine)
-    executor = make_executor(args.executor)
+    executor = executor_from_args(args, log=lambda text: say(console, text))
+    if executor.name != "serial":
+        say(console, executor.describe())
     view = StudyConsole(console, args.quiet)
     try:
-        run = run_study(spec, out, executor, ds, args.retry_failed, args.retry_diverged, view, machine=machine)
+        with closing(executor):
+            run = run_study(spec, out, executor, ds, args.retry_failed, args.retry_diverged, view, machine=machine)
     except StudyError as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:

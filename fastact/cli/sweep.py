@@ -1,13 +1,19 @@
 """``fastact sweep TARGET --values ...``: every point a full training run, then a table and the
-two charts (final training and validation accuracy) against the swept value."""
+two charts (final training and validation accuracy) against the swept value. The points run
+through the same executors as ``fastact study`` (``--executor serial|dask``, ``--scheduler``,
+``--workers``: `fastact.cli.options.add_executor_arguments`); this process writes every run."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from rich.markup import escape
 
-from fastact.cli.options import add_resource_arguments, add_run_arguments, configs_from_args
+from fastact.cli.options import (
+    add_executor_arguments,
+    add_resource_arguments,
+    add_run_arguments,
+    configs_from_args,
+    executor_from_args,
+)
 from fastact.cli.output import (
     EXIT_INTERRUPTED,
     ConsoleCallbacks,
@@ -20,10 +26,10 @@ from fastact.cli.output import (
 )
 from fastact.engine import threads as _threads
 from fastact.experiments import charts, tables
-from fastact.experiments.executors import SerialExecutor, choose_executor, train_in_worker, worker_threads
-from fastact.experiments.sweep import Target, build_configs, parse_values, targets
+from fastact.experiments.sweep import Target, build_configs, parse_values, run_points, targets
+from fastact.experiments.tasks import closing
 from fastact.nn.memory import MemoryBudgetError
-from fastact.training import prepare_kernels_for, train
+from fastact.training import prepare_kernels_for
 from fastact.training.memory import check_runs
 
 
@@ -34,11 +40,9 @@ def add_arguments(parser) -> None:
                         help="values and/or start:stop:step ranges (stop included), separated by spaces or "
                              "commas, e.g. 0 0.1 0.2, 0,0.1,0.2 or 0:1:0.1; depth: 1 2 3 hidden layers of "
                              "--hidden's first width (a range starting below 0: --values=-1:1:0.5)")
-    parser.add_argument("--workers", default="1",
-                        help="1 = points one after another with all threads (default); N = N worker "
-                             "processes; auto = processes only for small networks (fastact.experiments.executors)")
     add_run_arguments(parser, sweep=True)
     add_resource_arguments(parser)
+    add_executor_arguments(parser)
 
 
 def run_cli(args, console=None) -> int:
@@ -48,37 +52,34 @@ def run_cli(args, console=None) -> int:
     values = parse_values(" ".join(args.values))
     bases = configs_from_args(args, acts=[target.act] if target.act else None)
     configs = build_configs(target, values, bases)
-    executor = choose_executor(configs, args.workers)
     _check_memory(target, configs)  # every point, before the data is downloaded or loaded (named datasets)
     threads = _threads.set_num_threads(args.threads)
     ds = load_data(configs[0])
     _check_memory(target, configs, ds)
     header(console, ds, threads, configs)
-    serial = isinstance(executor, SerialExecutor)
+    executor = executor_from_args(args, log=lambda text: say(console, text))
+    serial = executor.name == "serial"
     say(console, f"sweep {target.name} over {', '.join(f'{v:g}' for v in values)}: {len(configs)} runs, "
-                  f"{'serial' if serial else f'{executor.workers} processes'}")
-    # Every point's kernels first (in parallel when missing), so workers only load them.
-    prepare_kernels_for(configs, ConsoleCallbacks(console, args.quiet))
-    results = []
+                 f"{'serial' if serial else executor.describe()}")
+    if serial:  # every point's kernels first, in parallel processes when missing (Dask workers prepare their own)
+        prepare_kernels_for(configs, ConsoleCallbacks(console, args.quiet))
+    results = [None] * len(configs)
+    label = tables.labeller(c.to_dict() for c in configs)
+    # One point at a time draws a bar per epoch; points running side by side print a line each as they end.
+    cb = ConsoleCallbacks(console, args.quiet, label) if serial else None
     try:
-        label = tables.labeller(c.to_dict() for c in configs)
-        if serial:
-            cb = ConsoleCallbacks(console, args.quiet, label)
-            fn = lambda c: train(c, ds, cb)  # noqa: E731
-        else:
-            n = worker_threads(executor.workers)
-            configs = [c if c.threads is not None else replace(c, threads=min(n, _threads.max_threads()))
-                       for c in configs]
-            fn = train_in_worker
-        for r in executor.map(fn, configs):
-            results.append(r)
-            if not serial and not args.quiet:
-                last = r.history[-1] if r.history else None
-                say(console, f"{label(r.config.to_dict())}: {r.status}"
-                              + (f", val_acc {tables.fmt_pct(last.val_acc)}" if last else ""))
+        with closing(executor):
+            for i, r in run_points(configs, executor, cb, labels=[label(c.to_dict()) for c in configs]):
+                results[i] = r
+                if not serial and not args.quiet:
+                    last = r.history[-1] if r.history else None
+                    say(console, f"{label(r.config.to_dict())}: {r.status}"
+                                 + (f", val_acc {tables.fmt_pct(last.val_acc)}" if last else "")
+                                 + (f" ({r.message})" if r.status == "failed" else ""))
     except KeyboardInterrupt:
         say(console, "\n[yellow]interrupted[/yellow]: finished points are saved")
         return EXIT_INTERRUPTED
+    results = [r for r in results if r is not None]
     print_sweep(console, results, target, args.quiet)
     return exit_code(results)
 

@@ -8,8 +8,9 @@ Modules:
 * `grouping`: `group_runs` (by configuration minus the seed, never merging different ones), ``where``;
 * `stats`: `describe` (mean, sample std, 95% t interval), `compare` (paired by seed, Holm);
 * `spec`, `builtins`: study specs (TOML) and the built-in ``seed`` study;
-* `runner`, `tasks`, `estimate`: running a study resumably, the executor interface, time estimates;
+* `runner`, `tasks`, `estimate`: running a study resumably, the executor interface (serial), time estimates;
+* `distributed`: the Dask executor (``--executor dask``; Dask imported only when it is chosen);
 * `analysis`: a study's results part by part;
-* `sweep`, `executors`: one-setting sweeps (targets, `parse_values`) and their executors;
+* `sweep`: one-setting sweeps (targets, `parse_values`, `run_points` through the same executors);
 * `tables`, `charts`: rich tables, CSV, plotext charts.
 """

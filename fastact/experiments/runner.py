@@ -41,7 +41,7 @@ from fastact.experiments.estimate import Rate, cost
 from fastact.experiments.metrics import data_identity
 from fastact.experiments.spec import Point, StudySpec
 from fastact.experiments.tables import write_runs_csv
-from fastact.experiments.tasks import SerialExecutor, StudyExecutor, Task
+from fastact.experiments.tasks import SerialExecutor, StudyExecutor, Task, failure
 from fastact.training import Callbacks, RunResult, runfiles
 from fastact.training import runs as saved
 from fastact.training.runfiles import MalformedRun
@@ -230,10 +230,6 @@ class _Forward(Callbacks):
         self.events.on_run_end(result)
 
 
-def _failure(task: Task, exc: BaseException) -> RunResult:
-    return RunResult(task.config, task.key, None, [], None, None, "failed", f"{type(exc).__name__}: {exc}", "")
-
-
 def run_study(spec: StudySpec, out, executor: StudyExecutor | None = None, dataset=None,
               retry_failed: bool = False, retry_diverged: bool = False, events: StudyEvents | None = None,
               cancel: threading.Event | None = None, machine: dict | None = None) -> StudyRun:
@@ -279,7 +275,7 @@ def run_study(spec: StudySpec, out, executor: StudyExecutor | None = None, datas
             tasks = [Task(p.key, p.label, p.config) for p in todo]
             for task, outcome in executor.submit(tasks, _Forward(run, events, by_key), cancel):
                 point = by_key[task.key]
-                result = outcome if isinstance(outcome, RunResult) else _failure(task, outcome)
+                result = outcome if isinstance(outcome, RunResult) else failure(task, outcome)
                 if result.status == "cancelled":
                     run.status[point.key] = "pending"
                     continue

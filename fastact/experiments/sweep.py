@@ -7,7 +7,8 @@ layers of the base config's first width), ``width`` (one hidden layer of that wi
 
 Values are written ``0,0.1,0.5`` or as ranges ``start:stop:step`` (stop included when
 reached), mixable with commas; `parse_values` is the one parser every interface uses. The
-points run through an executor (`fastact.experiments.executors`).
+points run through a study executor (`fastact.experiments.tasks`: serial, or Dask) by
+`run_points`, which writes each finished run's directory in this process.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Callable
 
 from fastact import activations
 from fastact.errors import SettingsError
+from fastact.experiments.tasks import SerialExecutor, StudyExecutor, Task, failure
 from fastact.nn.memory import MAX_LAYERS
-from fastact.training import TrainConfig
+from fastact.training import Callbacks, RunResult, TrainConfig
+from fastact.training import runs as saved
 
 #: the most points one values expression may expand to (``0:1:1e-12`` is refused, not allocated)
 MAX_VALUES = 10_000
@@ -123,3 +126,21 @@ def build_configs(target: Target, values: list[float], bases: list[TrainConfig])
     return configs
 
 
+
+
+def run_points(configs: list[TrainConfig], executor: StudyExecutor | None = None, callbacks: Callbacks | None = None,
+               cancel=None, labels: list[str] | None = None):
+    """Run every config through ``executor`` (default: serial); yield ``(index, RunResult)`` as each
+    point finishes (in any order), its run directory already written under its ``out`` (unless
+    None) by this process, from the result (`fastact.training.runs.write_run`): the workers write
+    nothing. A point the executor could not run is a ``failed`` result with the reason; a point
+    cut short by ``cancel`` is yielded as ``cancelled``, and written too."""
+    tasks = [Task(str(i), labels[i] if labels else c.act, replace(c, out=None)) for i, c in enumerate(configs)]
+    for task, outcome in (executor or SerialExecutor()).submit(tasks, callbacks, cancel):
+        i = int(task.key)
+        result = outcome if isinstance(outcome, RunResult) else failure(task, outcome)
+        result.config = configs[i]
+        if configs[i].out is not None:
+            saved.write_run(configs[i].out, saved.make_run_id(activations.get(configs[i].act).name, configs[i].seed),
+                            result)
+        yield i, result

@@ -16,15 +16,20 @@ on should come back as an exception (the point is recorded as failed, with the m
 
 `EXECUTORS` maps the names ``--executor`` accepts to factories called with the interface's
 options (``make_executor("dask", scheduler=...)``); another engine registers itself there
-(``EXECUTORS["dask"] = DaskExecutor``) before the command line is built.
+before the command line is built. ``"dask"`` (`fastact.experiments.distributed`) is registered
+here and imports Dask only when made, so the choice exists without the optional extra and
+making it without the extra is one `ExecutorError` naming it. An executor that holds resources
+(a cluster, a connection) has ``close()``; `closing` calls it when there is one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Protocol
 
+from fastact.engine import threads as _threads
 from fastact.errors import SettingsError
 from fastact.training import Callbacks, RunResult, TrainConfig, data_key, load_for, train
 
@@ -36,6 +41,21 @@ class Task:
     key: str
     label: str
     config: TrainConfig
+
+
+class ExecutorError(ValueError):
+    """An executor cannot start: its optional packages are missing, or its cluster does not answer.
+
+    ``field`` is the setting to change (``"executor"``, ``"scheduler"``), for an interface to point
+    at (the TUI marks that control); the message is a finished sentence, not a rule.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.field))
 
 
 class StudyExecutor(Protocol):
@@ -65,7 +85,16 @@ def run_task(task: Task, dataset=None, callbacks: Callbacks | None = None,
     ds = dataset if dataset is not None else worker_dataset(task.config)
     # The model object stays behind: the result crosses to the client (possibly another process or
     # machine), which writes the run from ``result.weights``.
-    return replace(train(task.config, ds, callbacks, cancel, keep_weights=True), model=None)
+    result = replace(train(task.config, ds, callbacks, cancel, keep_weights=True), model=None)
+    # The GEMM tiling, so the results' bits, follow NUMBA_NUM_THREADS (not the threads used):
+    # config.json records it wherever the point ran.
+    result.meta["numba_num_threads"] = _threads.max_threads()
+    return result
+
+
+def failure(task: Task, exc: BaseException) -> RunResult:
+    """The result recorded for a point that did not run: status ``failed``, the exception as message."""
+    return RunResult(task.config, task.key, None, [], None, None, "failed", f"{type(exc).__name__}: {exc}", "")
 
 
 class SerialExecutor:
@@ -92,9 +121,21 @@ class SerialExecutor:
                 continue
             yield task, self.run(task, ds, callbacks, cancel)
 
+    def describe(self) -> str:
+        return f"serial: one point at a time in this process, {_threads.max_threads()} kernel threads"
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _dask(**options) -> StudyExecutor:
+    from fastact.experiments import distributed  # Dask itself is imported only now
+
+    return distributed.make(**options)
+
 
 #: ``--executor`` name -> factory (keyword options from the interface)
-EXECUTORS: dict[str, Callable[..., StudyExecutor]] = {"serial": SerialExecutor}
+EXECUTORS: dict[str, Callable[..., StudyExecutor]] = {"serial": SerialExecutor, "dask": _dask}
 
 
 def make_executor(name: str, **options) -> StudyExecutor:
@@ -102,3 +143,14 @@ def make_executor(name: str, **options) -> StudyExecutor:
     if name not in EXECUTORS:
         raise SettingsError("executor", name, f"one of {', '.join(EXECUTORS)}")
     return EXECUTORS[name](**options)
+
+
+@contextlib.contextmanager
+def closing(executor: StudyExecutor):
+    """``with closing(make_executor(...)) as ex:``: its ``close()`` (if it has one) runs on the way out."""
+    try:
+        yield executor
+    finally:
+        close = getattr(executor, "close", None)
+        if close is not None:
+            close()

@@ -65,11 +65,12 @@ def test_the_run_header_reports_the_formulas_compile_time(capsys, data_dir, tmp_
 
 
 def test_a_sweep_of_a_defined_parameter_in_worker_processes(capsys, data_dir, tmp_path):
-    # The spawned workers have only the configs: each carries the definition and defines it again.
+    # A LocalCluster's worker processes have only the configs: each carries the definition, defined again there.
     code, out, err = run_cli(capsys, "sweep", "swishb-beta", "--values", "0.5,2", "--define", SWISH,
-                             "--workers", "2", *small(data_dir, tmp_path))
+                             "--executor", "dask", "--workers", "2", *small(data_dir, tmp_path))
     assert code == 0, err
-    assert "2 processes" in out and "Sweep of swishb-beta" in out
+    assert "dask: starting a LocalCluster of 2 worker processes on this machine" in out, out
+    assert "Sweep of swishb-beta" in out
     cfgs = [json.loads((d / "config.json").read_text()) for d in tmp_path.iterdir()]
     assert sorted(c["act_params"]["beta"] for c in cfgs) == [0.5, 2.0]
     assert all(c["act"] == "swishb" and c["define"]["formula"] == "z * sigmoid(beta * z)" for c in cfgs)

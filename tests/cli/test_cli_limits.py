@@ -70,8 +70,8 @@ SWEEP = [
     (["leaky-slope", "--values", "0:1:0.001", "--seeds", "1000"],
      "--values must be at most 100,000 runs with the other settings (this sweep has 1,001 values x 1,000 seeds "
      "and activations). Received: values='1,001 values'"),
-    (["lr", "--values", "1", "--workers", "100000"], "--workers must be an integer in 1.."),
-    (["lr", "--values", "1", "--workers", "many"], "--workers must be an integer in 1.."),
+    (["lr", "--values", "1", "--workers", "100000"], "argument --workers: must be an integer in 1.."),
+    (["lr", "--values", "1", "--workers", "many"], "argument --workers: must be an integer in 1.."),
     (["lr", "--values", "inf"], "--values must be numbers or start:stop:step ranges"),
 ]
 

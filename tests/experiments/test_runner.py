@@ -204,7 +204,7 @@ def test_analysis_groups_each_part_and_compares_within_activations(tmp_path, spe
 
 
 def test_executors_are_registered_by_name_and_a_retried_point_still_exists_once(tmp_path, spec, ds):
-    with pytest.raises(SettingsError, match="executor must be one of serial. Received: executor='ray'"):
+    with pytest.raises(SettingsError, match="executor must be one of serial, dask. Received: executor='ray'"):
         tasks.make_executor("ray")
 
     class Twice(Recording):

@@ -1,13 +1,16 @@
-"""fastact.experiments.sweep and .executors: value syntax, targets, executors, the sweep command."""
+"""fastact.experiments.sweep: value syntax, targets, running the points through an executor (the
+client writes every run), the sweep command (serial, and on the Dask test cluster)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from fastact import activations
-from fastact.experiments import executors, sweep
+from fastact.experiments import sweep
+from fastact.experiments.tasks import SerialExecutor
 from fastact.training import TrainConfig
 
 from clirun import run_cli
@@ -60,26 +63,33 @@ def test_build_configs_leaky_slope_and_depth():
         sweep.build_configs(sweep.targets()["leaky-slope"], [-0.1], bases)
 
 
-def test_executors_return_results_in_input_order():
-    items = [3, -1, 2, -7]
-    assert list(executors.SerialExecutor().map(abs, items)) == [3, 1, 2, 7]
-    assert list(executors.ProcessExecutor(2).map(abs, items)) == [3, 1, 2, 7]
+class Backwards:
+    """Runs the points serially and yields them last first; the point labelled ``bad`` never runs."""
+
+    name = "backwards"
+
+    def __init__(self, bad):
+        self.bad, self.inner = bad, SerialExecutor()
+
+    def submit(self, tasks, callbacks=None, cancel=None):
+        done = [(t, RuntimeError("worker lost") if t.label == self.bad else o)
+                for t, o in self.inner.submit(tasks, callbacks, cancel)]
+        yield from reversed(done)
 
 
-def test_choose_executor_rule():
-    big = [TrainConfig(hidden=(512,))] * 8
-    small = [TrainConfig(hidden=(32,))] * 8
-    assert isinstance(executors.choose_executor(big, "auto"), executors.SerialExecutor)
-    assert isinstance(executors.choose_executor(small[:1], "auto"), executors.SerialExecutor)
-    chosen = executors.choose_executor(small, "auto")
-    cores = executors._threads.max_threads()
-    assert isinstance(chosen, executors.SerialExecutor) if cores == 1 else chosen.workers == min(cores, 8)
-    assert executors.choose_executor(big, "3").workers == 3
-    top = 4 * cores
-    for bad in ("0", str(top + 1)):
-        with pytest.raises(ValueError, match=rf"workers must be an integer in 1\.\.{top} \(4 per core\) or 'auto'. "
-                                             rf"Received: workers='{bad}'"):
-            executors.choose_executor(big, bad)
+def test_run_points_yields_each_point_as_it_ends_and_writes_its_directory_here(data_dir, tmp_path):
+    bases = [TrainConfig(act="relu", hidden=(8,), epochs=1, data_dir=data_dir, out=str(tmp_path))]
+    configs = sweep.build_configs(sweep.targets()["width"], [4, 8, 12], bases)
+    got = list(sweep.run_points(configs, Backwards("w8"), labels=["w4", "w8", "w12"]))
+    assert [i for i, _ in got] == [2, 1, 0]
+    by_width = {r.config.hidden[0]: r for _, r in got}
+    assert by_width[8].status == "failed" and by_width[8].message == "RuntimeError: worker lost"
+    assert all(by_width[w].status == "completed" for w in (4, 12))
+    saved = {json.loads((d / "config.json").read_text())["hidden"][0]: json.loads((d / "summary.json").read_text())
+             for d in tmp_path.iterdir()}
+    assert sorted(saved) == [4, 8, 12] and saved[8]["status"] == "failed"
+    assert all((tmp_path / by_width[w].run_id / "model.npz").is_file() for w in (4, 12))
+    assert saved[4]["config"]["out"] == str(tmp_path)  # the settings as given, not the worker's out=None
 
 
 run = run_cli
@@ -100,13 +110,23 @@ def test_leaky_slope_sweep_with_seeds_end_to_end(capsys, data_dir, tmp_path):
     assert code == 0 and "Sweep of leaky-slope" in out
 
 
-def test_depth_sweep_in_worker_processes(capsys, data_dir, tmp_path):
+def test_depth_sweep_on_a_dask_cluster(capsys, data_dir, tmp_path, dask_cluster):
     code, out, err = run(capsys, "sweep", "depth", "--values", "1,2", "--hidden", "8", "--epochs", "1",
-                         "--workers", "2", "--quiet", "--data-dir", data_dir, "--out", str(tmp_path))
+                         "--scheduler", dask_cluster.address, "--data-dir", data_dir, "--out", str(tmp_path))
     assert code == 0, err
-    assert "2 processes" in out and "Sweep of depth" in out
-    depths = sorted(len(json.loads((d / "config.json").read_text())["hidden"]) for d in tmp_path.iterdir())
-    assert depths == [1, 2]
+    assert f"2 runs, dask: the scheduler at {dask_cluster.address}" in out and "Sweep of depth" in out
+    for depth in (1, 2):  # a line per point as it ends, in whichever order they end
+        assert re.search(rf"^relu depth={depth}: completed, val_acc \d+\.\d\d%$", out, re.M), out
+    saved = [json.loads((d / "config.json").read_text()) for d in tmp_path.iterdir()]
+    assert sorted(len(c["hidden"]) for c in saved) == [1, 2]
+    assert {c["worker"] for c in saved} <= set(dask_cluster.client.nthreads())
+
+
+def test_workers_without_the_dask_executor_say_how(capsys, data_dir, tmp_path):
+    code, out, err = run(capsys, "sweep", "depth", "--values", "1", "--workers", "2", "--data-dir", data_dir,
+                         "--out", str(tmp_path))
+    assert code == 2 and err == ("fastact sweep: error: --workers 2 starts Dask worker processes: add --executor "
+                                 "dask (points no longer run in a process pool of their own). Received: workers=2\n")
 
 
 @pytest.mark.parametrize("argv,message", [

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 
 from textual.app import ComposeResult
@@ -32,6 +33,18 @@ class SeriesPlot(PlotextPlot):
         xs, ys = self.series.setdefault(name, ([], []))
         xs.append(x)
         ys.append(100 * y if self.percent else y)
+
+    def put_point(self, name: str, x: float, y: float) -> None:
+        """``y`` at ``x``: replaces the point there, else inserts it in order of x (points that
+        arrive in any order still draw one line from left to right)."""
+        xs, ys = self.series.setdefault(name, ([], []))
+        y = 100 * y if self.percent else y
+        if x in xs:
+            ys[xs.index(x)] = y
+            return
+        i = bisect.bisect(xs, x)
+        xs.insert(i, x)
+        ys.insert(i, y)
 
     def set_series(self, name: str, xs, ys) -> None:
         self.series[name] = (list(xs), [100 * y if self.percent else y for y in ys])

@@ -3,7 +3,8 @@ it through the same runner as ``fastact study`` (resumable: running it again ski
 points), and watch points complete, with each part's grouped table and validation curves.
 
 The data, data directory and threads come from the Train tab's form; the study directory is
-the one in the Out field (``studies/<name>[-quick]``)."""
+the one in the Out field (``studies/<name>[-quick]``); the points run where the executor
+controls say (`fastact_tui.widgets.executor`: serial here, or on a Dask cluster)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, S
 from fastact.experiments.builtins import BUILTINS
 from fastact.experiments.runner import run_study
 from fastact.experiments.spec import SpecError, parse_spec
-from fastact.experiments.tasks import SerialExecutor
-from fastact_tui.messages import RunsChanged
+from fastact.experiments.tasks import SerialExecutor, closing
+from fastact_tui.messages import LogLine, RunsChanged
+from fastact_tui.widgets import executor as where
 from fastact_tui.widgets.charts import SeriesPlot
 from fastact_tui.widgets.fields import FieldInput
 from fastact_tui.widgets.study_bridge import StudyBridge, StudyFinished, StudyProgress
@@ -34,12 +36,15 @@ class StudyView(Vertical):
     def __init__(self, root: str = "studies", **kw):
         super().__init__(**kw)
         self.root, self.cancel, self.running, self.views = root, threading.Event(), False, {}
+        self.live: dict = {}  # label -> (parts, epochs, val acc %) of the points in flight
+        self.begun = False  # the runner has said where the study is (its first progress message)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="study-controls"):
             yield Select([(n, n) for n in BUILTINS], value=FIRST, allow_blank=False, id="study-name", compact=True)
             yield Checkbox(_quick_label(True), True, id="study-quick", compact=True)
             yield FieldInput(f"{self.root}/{FIRST}-quick", id="study-out", compact=True, tooltip="the study directory")
+            yield from where.executor_controls("study")
             yield Button("Run study", id="study-run", variant="success", compact=True)
             yield Button("Stop", id="study-stop", variant="error", compact=True, disabled=True)
         yield Static("", id="study-error", classes="error")
@@ -63,6 +68,14 @@ class StudyView(Vertical):
         select = self.query_one("#study-part", Select)
         select.set_options([(n, n) for n in names])
         select.value = names[0]
+
+    @on(Select.Changed, "#study-executor")
+    @on(Input.Changed, "#study-scheduler")
+    def _executor_changed(self) -> None:
+        where.show_scheduler(self, "study")
+
+    def on_executor_refused(self, msg: where.ExecutorRefused) -> None:
+        where.mark(self, "study", msg.field, msg.text)
 
     @on(Select.Changed, "#study-name")
     @on(Checkbox.Changed, "#study-quick")
@@ -98,11 +111,12 @@ class StudyView(Vertical):
             return
         error.remove_class("shown")
         self._parts()
-        self.cancel, self.running = threading.Event(), True
+        self.cancel, self.running, self.begun = threading.Event(), True, False
         self._buttons()
         self.app.set_state(state="study")
+        self.query_one("#study-progress", Label).update("starting")
         self._study(self.app.trainer, spec, self.query_one("#study-out", Input).value.strip() or "studies/study",
-                    {k: m.get(k) for k in ("data_dir", "threads")}, self.cancel)
+                    {k: m.get(k) for k in ("data_dir", "threads")}, self.cancel, where.chosen(self, "study"))
 
     @on(Button.Pressed, "#study-run")
     def _run_pressed(self) -> None:
@@ -122,45 +136,67 @@ class StudyView(Vertical):
         self.query_one("#study-stop", Button).disabled = not self.running
 
     @work(thread=True, group="study", exit_on_error=False)
-    def _study(self, trainer, spec, out, machine, cancel) -> None:
+    def _study(self, trainer, spec, out, machine, cancel, executor=("serial", None)) -> None:
         try:
             if getattr(trainer, "__name__", "") == "fastact.training":  # the same path as `fastact study`
                 first = spec.points(**machine)[0].config
-                ds, executor = trainer.load_for(first, progress=False), SerialExecutor()
-            else:  # a test double trains without data
+                ds = trainer.load_for(first, progress=False)
+                ex = where.make(self, *executor)
+            else:  # a test double trains without data, here
                 ds = None
-                executor = SerialExecutor(run=lambda t, d, cb, c: trainer.train(t.config, d, cb, c),
-                                          load=lambda c: None)
-            run = run_study(spec, out, executor, ds, events=StudyBridge(self), cancel=cancel, machine=machine)
+                ex = SerialExecutor(run=lambda t, d, cb, c: trainer.train(t.config, d, cb, c), load=lambda c: None)
+            if ex.name != "serial":
+                self.post_message(LogLine(ex.describe()))
+            with closing(ex):
+                run = run_study(spec, out, ex, ds, events=StudyBridge(self), cancel=cancel, machine=machine)
             self.post_message(StudyFinished(run.summary()))
         except Exception as exc:  # noqa: BLE001 (shown in the UI, never a traceback over the dashboard)
             self.post_message(StudyFinished("", f"{type(exc).__name__}: {exc}"))
 
+    def on_log_line(self, msg: LogLine) -> None:
+        # Until the study begins, what the start-up is doing (a LocalCluster starting, a scheduler
+        # being waited for) shows here too, not only in the Log tab; the line still goes there.
+        if self.running and not self.begun:
+            self.query_one("#study-progress", Label).update(msg.text)
+
     def on_study_progress(self, msg: StudyProgress) -> None:
+        self.begun = True
         self.query_one("#study-progress", Label).update(msg.text)
+        live_changed, self.live = msg.live != self.live, msg.live
         if msg.views is not None:
             self.views = msg.views
             self.show_part()
+        elif live_changed:
+            self._draw_plot()
 
     @on(Select.Changed, "#study-part")
     def show_part(self) -> None:
         view = self.views.get(self.query_one("#study-part", Select).value)
-        table, plot = self.query_one(DataTable), self.query_one(SeriesPlot)
+        table = self.query_one(DataTable)
         table.clear()
+        for row in view.rows if view is not None else ():
+            table.add_row(*row)
+        self._draw_plot()
+
+    def _draw_plot(self) -> None:
+        """The part's curves (mean over seeds of its finished points), then one per point of the
+        part in flight, ``<label> (running)``, as far as it has trained."""
+        part = self.query_one("#study-part", Select).value
+        view, plot = self.views.get(part), self.query_one(SeriesPlot)
         plot.clear_series()
-        if view is not None:
-            for row in view.rows:
-                table.add_row(*row)
-            for name, (xs, ys) in view.series.items():
-                pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
-                plot.set_series(name, [x for x, _ in pts], [y for _, y in pts])
+        curves = dict(view.series) if view is not None else {}
+        curves.update({f"{label} (running)": (xs, ys) for label, (parts, xs, ys) in self.live.items() if part in parts})
+        for name, (xs, ys) in curves.items():
+            pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
+            plot.set_series(name, [x for x, _ in pts], [y for _, y in pts])
         plot.replot()
 
     def on_study_finished(self, msg: StudyFinished) -> None:
         self.running = False
         self._buttons()
         self.app.set_state(state="error" if msg.error else "stopped" if self.cancel.is_set() else "done")
-        self.query_one("#study-progress", Label).update(msg.error or msg.summary)
+        refused = self.query_one("#study-error").has_class("shown")  # the refusal is shown above already
+        self.query_one("#study-progress", Label).update("not started" if refused else msg.error or msg.summary)
         if msg.error:
             self.app.log_event(msg.error, "error", notify=True)
         self.app.post_message(RunsChanged())

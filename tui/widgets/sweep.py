@@ -3,7 +3,9 @@
 values syntax (`fastact.experiments.sweep.parse_values`: ``0:1:0.25``, ``0 0.1 0.5``).
 
 Every other setting (epochs, width, optimizer, seeds, data) comes from the Train tab's form, so
-a sweep is the Train setup with one knob turned: the same configs `fastact sweep` builds."""
+a sweep is the Train setup with one knob turned: the same configs `fastact sweep` builds. The
+points run where the executor controls say (`fastact_tui.widgets.executor`): serial here (the
+Train tab's trainer), or on a Dask cluster, each run's files written here as it comes back."""
 
 from __future__ import annotations
 
@@ -18,10 +20,11 @@ from fastact.experiments.sweep import build_configs, parse_values, targets
 from fastact.nn.memory import MemoryBudgetError
 from fastact.training.memory import check_runs
 from fastact_tui import form
-from fastact_tui.messages import BatchProgress, JobDone, LogLine, RunFinished, RunsChanged, SweepPrepared
+from fastact_tui.messages import BatchProgress, EpochDone, JobDone, LogLine, RunFinished, RunsChanged, SweepPrepared
+from fastact_tui.widgets import executor as where
 from fastact_tui.widgets.charts import SeriesPlot
 from fastact_tui.widgets.fields import VALUES, FieldInput
-from fastact_tui.worker import fmt_pct, run_training
+from fastact_tui.worker import fmt_pct, run_on, run_training
 
 TARGETS = targets()
 FIRST = "leaky-slope"
@@ -32,6 +35,7 @@ class SweepView(Vertical):
         super().__init__(**kw)
         self.cancel, self.running = threading.Event(), False
         self.values: dict[tuple, float] = {}
+        self._by_label: tuple = (None, {})
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="sweep-controls"):
@@ -40,6 +44,7 @@ class SweepView(Vertical):
             yield FieldInput(TARGETS[FIRST].example, accepts=VALUES, id="sweep-values", compact=True,
                              tooltip="values or start:stop:step ranges, separated by spaces or commas "
                                      "(as fastact sweep --values)")
+            yield from where.executor_controls("sweep")
             yield Button("Run sweep", id="sweep-run", variant="success", compact=True)
             yield Button("Stop", id="sweep-stop", variant="error", compact=True, disabled=True)
         yield Static("", id="sweep-error", classes="error")
@@ -51,6 +56,14 @@ class SweepView(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("point", "train acc", "val acc", "status")
+
+    @on(Select.Changed, "#sweep-executor")
+    @on(Input.Changed, "#sweep-scheduler")
+    def _executor_changed(self) -> None:
+        where.show_scheduler(self, "sweep")
+
+    def on_executor_refused(self, msg: where.ExecutorRefused) -> None:
+        where.mark(self, "sweep", msg.field, msg.text)
 
     @on(Select.Changed, "#sweep-kind")
     def _kind_changed(self, event: Select.Changed) -> None:
@@ -125,7 +138,7 @@ class SweepView(Vertical):
         self.cancel = threading.Event()
         self.app.set_state(state="sweeping")
         self.app.log_event(f"sweep: {len(cfgs)} runs over {', '.join(labels)}")
-        self._sweep(self.app.trainer, cfgs, self.cancel)
+        self._sweep(self.app.trainer, cfgs, self.cancel, where.chosen(self, "sweep"))
 
     def stop(self) -> None:
         if self.running:
@@ -144,28 +157,45 @@ class SweepView(Vertical):
         return self.labels.get(form.config_key(config), config.act)
 
     @work(thread=True, group="sweep", exit_on_error=False)
-    def _sweep(self, trainer, configs, cancel) -> None:
-        run_training(trainer, configs, self, self.label_of, cancel)
+    def _sweep(self, trainer, configs, cancel, executor=("serial", None)) -> None:
+        if executor[0] == "serial":
+            run_training(trainer, configs, self, self.label_of, cancel)
+        else:
+            run_on(lambda: where.make(self, *executor), configs, self, self.label_of, cancel)
 
     def on_log_line(self, msg: LogLine) -> None:
         # Logged here, not bubbled to the app: a bubbled line would land after this view's own
         # lines for the same moment (the dataset line after "started").
         msg.stop()
         self.app.log_event(msg.text, msg.level)
+        if self.running:  # where the points go, the data, a lost worker: here too, until the next batch
+            self.query_one("#sweep-note", Label).update(msg.text)
 
     def on_batch_progress(self, msg: BatchProgress) -> None:
         self.query_one("#sweep-note", Label).update(
             f"{msg.label} · epoch {msg.epoch}/{msg.epochs} · batch {msg.batch}/{msg.n_batches}")
 
+    def _draw(self, act: str, x, record) -> None:
+        """The point at ``x`` as of ``record`` (its latest epoch so far, or its last)."""
+        plot = self.query_one(SeriesPlot)
+        plot.put_point(f"{act} train", x, record.train_acc)
+        plot.put_point(f"{act} val", x, record.val_acc)
+        plot.replot()
+
+    def on_epoch_done(self, msg: EpochDone) -> None:
+        # Live: a point moves as its run trains (here or on a Dask worker), until its run ends.
+        if self._by_label[0] is not self.labels:  # a new sweep: label -> config key, once
+            self._by_label = (self.labels, {lab: k for k, lab in self.labels.items()})
+        key = self._by_label[1].get(msg.label)
+        if key in self.values:
+            self._draw(key[0], self.values[key], msg.record)
+
     def on_run_finished(self, msg: RunFinished) -> None:
         res = msg.result
         last = res.history[-1] if res.history else None
         x = self.values.get(form.config_key(res.config))
-        plot = self.query_one(SeriesPlot)
         if last is not None and x is not None:
-            plot.add_point(f"{res.config.act} train", x, last.train_acc)
-            plot.add_point(f"{res.config.act} val", x, last.val_acc)
-            plot.replot()
+            self._draw(res.config.act, x, last)
         self.query_one(DataTable).add_row(msg.label, fmt_pct(last and last.train_acc),
                                           fmt_pct(last and last.val_acc), res.status)
         level = "info" if res.status in ("completed", "cancelled") else "warning"
