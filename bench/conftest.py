@@ -173,9 +173,11 @@ def pytest_benchmark_update_machine_info(config, machine_info):
 
 
 def _report_path(config) -> Path:
-    fh = config.getoption("benchmark_json", default=None)
-    if fh is not None and getattr(fh, "name", None):
-        return Path(fh.name).with_name("fastact-report.json")
+    given = config.getoption("benchmark_json", default=None)
+    # pytest-benchmark gives a Path (older versions an open file): the report goes beside that JSON
+    path = given if isinstance(given, (str, os.PathLike)) else getattr(given, "name", None)
+    if path:
+        return Path(path).with_name("fastact-report.json")
     return Path(config.rootpath) / ".benchmarks" / "fastact-report.json"
 
 
