@@ -154,8 +154,12 @@ class StudyView(Vertical):
             self.post_message(StudyFinished("", f"{type(exc).__name__}: {exc}"))
 
     def on_log_line(self, msg: LogLine) -> None:
+        # Logged here, not bubbled to the app: a bubbled line lands after this view's own lines for
+        # the same moment (a refusal logged by `on_study_finished` before the "connecting" line).
+        msg.stop()
+        self.app.log_event(msg.text, msg.level)
         # Until the study begins, what the start-up is doing (a LocalCluster starting, a scheduler
-        # being waited for) shows here too, not only in the Log tab; the line still goes there.
+        # being waited for) shows here too, not only in the Log tab.
         if self.running and not self.begun:
             self.query_one("#study-progress", Label).update(msg.text)
 

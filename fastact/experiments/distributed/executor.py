@@ -45,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import socket
 import threading
 import time
 import uuid
@@ -76,6 +77,24 @@ async def _identity(address: str, seconds: float) -> dict:
         return await comm.read()
     finally:
         comm.abort()
+
+
+def _reachable(address: str, seconds: float) -> str | None:
+    """Why nothing listens at a ``tcp://`` ``address`` ("connection refused", "no answer", the
+    resolver's reason), or None when a TCP connection opens (or the scheme is not TCP)."""
+    scheme, loc = parse_address(address)
+    if scheme != "tcp":
+        return None
+    host, port = get_address_host_port(address)
+    try:
+        socket.create_connection((host, port), timeout=seconds).close()
+    except ConnectionRefusedError:
+        return "connection refused"
+    except (TimeoutError, socket.timeout):
+        return "no answer"
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
 
 
 def check_address(address: str) -> str:
@@ -159,11 +178,17 @@ class DaskExecutor:
         self.log(f"dask: connecting to the scheduler at {address} (waiting up to {seconds:g}s)")
         # Asked once under a deadline first: a Client connecting to a port that accepts but never
         # answers (not a Dask scheduler, a stuck one) waits past its own timeout.
+        why = _reachable(address, seconds)
         try:
-            who = asyncio.run(asyncio.wait_for(_identity(address, seconds), seconds))
-        except (OSError, asyncio.TimeoutError, TimeoutError, ValueError, TypeError) as exc:
-            why = str(exc).splitlines()[0] if isinstance(exc, (ValueError, TypeError)) and str(exc) else \
-                type(exc).__name__
+            if why is None:
+                who = asyncio.run(asyncio.wait_for(_identity(address, seconds), seconds))
+        except (OSError, asyncio.TimeoutError, TimeoutError):
+            # Dask's connect gives up with an OSError or our deadline fires first, whichever the
+            # machine's load decides: to a user both are the same fact.
+            why = "no answer"
+        except (ValueError, TypeError) as exc:
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if why is not None:
             raise ExecutorError(f"no Dask scheduler answered at {address} within {seconds:g}s ({why}); start "
                                 f"one (dask scheduler) or give no scheduler address for a LocalCluster on "
                                 f"this machine", field="scheduler") from None
