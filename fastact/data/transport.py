@@ -65,7 +65,9 @@ class Deadline:
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-class _WatchedHTTP(http.client.HTTPConnection):
+class _Watched:
+    """A connection whose socket the deadline watches once it is connected (after TLS, for HTTPS)."""
+
     def __init__(self, *args, deadline: Deadline, **kwargs):
         super().__init__(*args, **kwargs)
         self._deadline = deadline
@@ -75,14 +77,12 @@ class _WatchedHTTP(http.client.HTTPConnection):
         self._deadline.watch(self.sock)
 
 
-class _WatchedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, *args, deadline: Deadline, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
+class _WatchedHTTP(_Watched, http.client.HTTPConnection):
+    pass
 
-    def connect(self):
-        super().connect()
-        self._deadline.watch(self.sock)
+
+class _WatchedHTTPS(_Watched, http.client.HTTPSConnection):
+    pass
 
 
 def open_url(url: str, timeout: float, deadline: Deadline, user_agent: str):
