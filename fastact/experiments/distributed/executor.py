@@ -82,7 +82,7 @@ async def _identity(address: str, seconds: float) -> dict:
 def _reachable(address: str, seconds: float) -> str | None:
     """Why nothing listens at a ``tcp://`` ``address`` ("connection refused", "no answer", the
     resolver's reason), or None when a TCP connection opens (or the scheme is not TCP)."""
-    scheme, loc = parse_address(address)
+    scheme, _ = parse_address(address)
     if scheme != "tcp":
         return None
     host, port = get_address_host_port(address)

@@ -23,8 +23,7 @@ from fastact import activations
 from fastact.engine import threads as _threads
 from fastact.experiments.distributed.shipping import load_shipped, local_config, probe
 from fastact.experiments.tasks import Task, run_task, worker_dataset
-from fastact.nn import warm_up
-from fastact.training import Callbacks, RunResult
+from fastact.training import Callbacks, RunResult, prepare_kernels_for
 
 #: seconds between two batch events of one run (epochs always send theirs)
 BATCH_EVERY = 0.5
@@ -45,7 +44,7 @@ def prepare(sources: list, kernels: list) -> dict:
     for config in kernels:
         if config.define is not None:
             activations.define_spec(config.define)
-        warm_up(config.act, config.dtype, config.optimizer, config.dropout, **config.act_params)
+    prepare_kernels_for(kernels)  # as `fastact train` does: missing kernels compiled in parallel processes
     return {"worker": w.address, "host": socket.gethostname(), "pid": os.getpid(), "nthreads": w.state.nthreads,
             "numba_num_threads": _threads.max_threads(), "threading_layer": _threads.threading_layer(),
             "data": data, "kernel_seconds": time.perf_counter() - start}
